@@ -32,7 +32,7 @@ def multi_positive_clip_loss(image_features, text_features, logit_scale, match: 
 # %% ../nbs/03b_pretraining.ipynb
 @dataclass
 class PretrainConfig:
-    steps: int = 2400
+    steps: int = 2000
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 0.05
