@@ -15,9 +15,8 @@ from torch.utils.data import Dataset
 from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_json, check_choice
 
 # %% auto 0
-__all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset', 'register_dataset', 'get_spec',
-           'list_datasets', 'load_dataset', 'data_root', 'image_transform', 'imagefolder_loader',
-           'register_imagefolder']
+__all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset', 'register_dataset', 'list_datasets',
+           'get_spec', 'load_dataset', 'data_root', 'image_transform', 'imagefolder_loader', 'register_imagefolder']
 
 # %% ../nbs/01_data.ipynb
 class Hierarchy:
@@ -106,14 +105,14 @@ def register_dataset(spec: DatasetSpec) -> DatasetSpec:
     DATASETS[spec.name] = spec
     return spec
 
+def list_datasets() -> list[str]:
+    "Names of every registered dataset, the suite's label spaces included."
+    import saft_nb.suite  # importing the suite registers its label spaces
+    return sorted(DATASETS)
+
 def get_spec(name: str) -> DatasetSpec:
     "The registered spec called `name`; an unknown name lists the known ones."
-    if name.startswith('suite-'): import saft_nb.suite  # registers the suite's label spaces
-    return DATASETS[check_choice('dataset', name, sorted(DATASETS) if name in DATASETS else list_datasets())]
-
-def list_datasets() -> list[str]:
-    import saft_nb.suite
-    return sorted(DATASETS)
+    return DATASETS[check_choice('dataset', name, DATASETS if name in DATASETS else list_datasets())]
 
 def load_dataset(name: str, split: str = 'test', root=None, image_size: int = 224) -> ZeroShotDataset:
     "Load dataset `name`'s `split` (real datasets from `root`); `image_size` applies to datasets of mixed sizes."
