@@ -101,6 +101,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     """Fine-tune with `config` into a new run folder under `out` (named `name` or the method), or continue the
     interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Returns the
     run folder."""
+    cfg = config.validate()      # before anything is written
     if run_dir is not None and (Path(run_dir) / 'config.json').exists():
         run_dir = Path(run_dir)
         saved = TrainConfig(**load_json(run_dir / 'config.json'))
@@ -109,7 +110,6 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     else:
         run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or config.method)
         run_dir.mkdir(parents=True, exist_ok=True)
-    cfg = config.validate()
     save_json(asdict(cfg), run_dir / 'config.json')
     device = resolve_device(cfg.device)
     method, attack = get_method(cfg.method), cfg.training_attack()
