@@ -5,7 +5,7 @@
 # %% ../nbs/04_attacks.ipynb 2
 from __future__ import annotations
 import contextlib, math
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 
 import torch
 import torch.nn as nn

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_json, check_choice

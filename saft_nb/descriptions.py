@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_descriptions.ipynb 2
 from __future__ import annotations
-import json, os, re, time, unicodedata
+import os, re, time, unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -5,7 +5,7 @@
 # %% ../nbs/06_methods.ipynb 2
 from __future__ import annotations
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -116,7 +116,7 @@ class FARE(Method):
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
     attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.9)
     def attack_objective(self, ctx, x, y):
-        return EmbeddingDistance(lambda z: ctx.student_embedding(z), ctx.teacher_embedding(x))
+        return EmbeddingDistance(ctx.student_embedding, ctx.teacher_embedding(x))
     def loss(self, ctx, x, x_adv, y):
         dist = (ctx.student_embedding(x_adv).float() - ctx.teacher_embedding(x)).pow(2).sum(-1).mean()
         return dist, {'embedding_distance': dist.item()}

@@ -4,11 +4,10 @@
 
 # %% ../nbs/03_models.ipynb 2
 from __future__ import annotations
-import json, logging, math, os, weakref
+import json, logging, os, weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import open_clip
 import torch
 import torch.nn as nn
@@ -17,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
 
-from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, load_json, check_number
+from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, load_json
 
 # %% auto 0
 __all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'ClipModel', 'build_clip', 'save_clip', 'load_clip_file',
@@ -80,7 +79,7 @@ def load_clip_file(path, name: str | None = None) -> ClipModel:
         raise SaftError(f"{path} is not a saft-nb checkpoint (a safetensors file with saft_nb metadata) or it is corrupt ({type(e).__name__}).") from None
     cm = build_clip(meta['config'], meta.get('tokenizer', EMBEDDED_TOKENIZER))
     try: cm.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-    except RuntimeError as e:
+    except RuntimeError:
         raise SaftError(f"{path} does not match the model config it records; it is corrupt.") from None
     cm.name, cm.source = name or meta.get('name', path.stem), {**meta, 'path': str(path)}
     return cm

@@ -4,21 +4,20 @@
 
 # %% ../nbs/07_train.ipynb 2
 from __future__ import annotations
-import json, math, os, time
-from dataclasses import dataclass, asdict, fields
+import json, math, os
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
 from .attacks import AttackConfig, pgd
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
-                          save_json, seed_everything)
+                          save_json)
 from .data import get_spec, load_dataset
 from .methods import METHODS, MethodContext, get_method
-from .models import ZeroShotClassifier, load_clip_file, load_model, save_clip, zero_shot_accuracy
+from .models import ZeroShotClassifier, load_model, save_clip
 
 # %% auto 0
 __all__ = ['TrainConfig', 'validate_model', 'train']
@@ -57,9 +56,7 @@ class TrainConfig:
         if not isinstance(self.bf16, bool): raise ConfigError(f"bf16 must be True or False, got {self.bf16!r}.")
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
         if self.attack_steps is not None: check_number('attack_steps', self.attack_steps, lo=1, integer=True)
-        m = get_method(self.method).attack
-        AttackConfig(eps=self.eps if self.eps is not None else m.eps, steps=self.attack_steps or m.steps,
-                     step_size=self.step_size if self.step_size is not None else m.step_size).validate()
+        self.training_attack().validate()
         return self
 
     def training_attack(self) -> AttackConfig:
@@ -87,13 +84,11 @@ def _schedule(step: int, warmup: int, total: int) -> float:
 def _append_jsonl(path: Path, row: dict) -> None:
     with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(row) + '\n')
 
-def validate_model(cm, spec, val, cfg: TrainConfig, attack: AttackConfig) -> dict:
-    "Clean and PGD accuracy on the validation split (never a test set), for model selection."
+def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackConfig) -> dict:
+    "Clean and `attack` accuracy on validation images `x`, `y` (never a test set), for model selection."
     clf = ZeroShotClassifier.from_dataset(cm, spec)
-    x = torch.stack([val[i][0] for i in range(len(val))]).to(cm.device); y = torch.tensor([val[i][1] for i in range(len(val))], device=cm.device)
-    val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
     with torch.no_grad(): clean = (clf(x).argmax(-1) == y).float().mean().item()
-    robust = (clf(val_attack.run(clf, x, y)).argmax(-1) == y).float().mean().item() if attack.eps else clean
+    robust = (clf(attack.run(clf, x, y)).argmax(-1) == y).float().mean().item()
     return {'val_clean_acc': clean, 'val_robust_acc': robust, 'val_n': len(y)}
 
 def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None, progress: bool = True,
@@ -123,6 +118,9 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     train_set = load_dataset(cfg.dataset, 'train')
     if cfg.train_n: train_set = Subset(train_set, range(min(cfg.train_n, len(train_set))))
     val = load_dataset(cfg.dataset, 'val'); val = Subset(val, range(min(cfg.val_n, len(val))))
+    x_val = torch.stack([val[i][0] for i in range(len(val))]).to(device)
+    y_val = torch.tensor([val[i][1] for i in range(len(val))], device=device)
+    val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
 
@@ -141,6 +139,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
         print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {cfg.epochs}")
 
     metrics_path = run_dir / 'metrics.jsonl'
+    autocast_dtype = torch.bfloat16 if cfg.bf16 else None
     for epoch in tqdm(range(start_epoch, cfg.epochs), desc='epochs', disable=not progress, initial=start_epoch, total=cfg.epochs):
         if params:
             cm.model.train()
@@ -149,9 +148,8 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
             for x, y in tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=not progress):
                 x, y = x.to(device), y.to(device)
                 gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
-                dtype = torch.bfloat16 if cfg.bf16 else None
                 x_adv = pgd(method.attack_objective(ctx, x, y), x, attack.eps01, attack.steps, attack.step01, attack.norm,
-                            momentum=attack.momentum, track_best=False, model=cm.model, autocast_dtype=dtype, generator=gen)
+                            momentum=attack.momentum, track_best=False, model=cm.model, autocast_dtype=autocast_dtype, generator=gen)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                     loss, logs = method.loss(ctx, x, x_adv, y)
                 if not torch.isfinite(loss):
@@ -163,7 +161,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
                 if step % 10 == 0 or step == total:
                     _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'loss': loss.item(), 'lr': sched.get_last_lr()[0], **logs})
         cm.model.eval()
-        scores = validate_model(cm, spec, val, cfg, attack)
+        scores = validate_model(cm, spec, x_val, y_val, val_attack)
         _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, **scores})
         if scores['val_robust_acc'] > best:   # model selection on the validation split only
             best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
