@@ -33,14 +33,18 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str) -> torc
     else: delta = delta * torch.clamp(eps / (_flat_norm(delta) + 1e-12), max=1.0)
     return (x + delta).clamp(0, 1)
 
-def random_start(x: torch.Tensor, eps: float, norm: str, generator=None) -> torch.Tensor:
-    "A uniform random point of the eps-ball (L-inf: each pixel; L2: uniform in the ball), clipped to [0,1]."
+def random_start(x: torch.Tensor, eps: float, norm: str, generator=None, rows: tuple[int, int] | None = None) -> torch.Tensor:
+    """A uniform random point of the eps-ball (L-inf: each pixel; L2: uniform in the ball), clipped to [0,1].
+    `rows=(offset, total)`: `x` is rows offset.. of a batch of `total`; draw the whole batch's noise and keep these
+    rows, so that a batch split over processes starts where the unsplit batch would."""
+    offset, total = rows or (0, len(x))
+    shape, take = (total, *x.shape[1:]), slice(offset, offset + len(x))
     if norm == 'linf':
-        delta = (torch.rand(x.shape, generator=generator, device=x.device) * 2 - 1) * eps
+        delta = ((torch.rand(shape, generator=generator, device=x.device) * 2 - 1) * eps)[take]
     else:
-        d = torch.randn(x.shape, generator=generator, device=x.device)
+        d = torch.randn(shape, generator=generator, device=x.device)[take]
         n = x[0].numel()
-        r = torch.rand(x.shape[0], generator=generator, device=x.device) ** (1 / n)
+        r = (torch.rand(total, generator=generator, device=x.device) ** (1 / n))[take]
         delta = d / _flat_norm(d) * (eps * r).view(-1, *([1] * (x.ndim - 1)))
     return (x + delta).clamp(0, 1)
 
@@ -135,8 +139,8 @@ def _loss_and_grad(objective, x_adv, idx, autocast_dtype=None):
 
 def pgd(objective: Objective, x: torch.Tensor, eps: float, steps: int, step_size: float, norm: str = 'linf',
         restarts: int = 1, random_init: bool = True, momentum: float = 0.0, track_best: bool = True,
-        model: nn.Module | None = None, autocast_dtype=None, generator=None) -> torch.Tensor:
-    "PGD on `objective` around `x` (in [0,1] units); see above for what is returned."
+        model: nn.Module | None = None, autocast_dtype=None, generator=None, start: torch.Tensor | None = None) -> torch.Tensor:
+    "PGD on `objective` around `x` (in [0,1] units); `start` replaces the first random start; see above for what is returned."
     check_choice('norm', norm, NORMS)
     if eps < 0 or steps < 0 or restarts < 1: raise ConfigError("PGD needs eps >= 0, steps >= 0 and restarts >= 1.")
     if restarts > 1 and not track_best: raise ConfigError("PGD restarts need track_best=True (which restart's iterate to return?).")
@@ -150,9 +154,11 @@ def pgd(objective: Objective, x: torch.Tensor, eps: float, steps: int, step_size
         for _ in range(restarts):
             active = idx_all[~done] if track_best else idx_all
             if len(active) == 0: break
-            xa = random_start(x[active], eps, norm, generator) if random_init else x[active].clone()
+            if start is not None: xa, start = project(start[active].detach(), x[active], eps, norm), None
+            else: xa = random_start(x[active], eps, norm, generator) if random_init else x[active].clone()
             g = torch.zeros_like(xa)
             for step in range(steps + 1):
+                if step == steps and not track_best: break     # the last iterate needs no gradient
                 loss, wrong, grad = _loss_and_grad(objective, xa, active, autocast_dtype)
                 if track_best:
                     better = loss > best_loss[active]

@@ -5,18 +5,25 @@
 # %% ../nbs/06_methods.ipynb 2
 from __future__ import annotations
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
-from .attacks import CrossEntropy, EmbeddingDistance, Objective, SoftCrossEntropy
-from .core import check_choice
-from .models import ClipModel, ZeroShotClassifier
+import inspect, math
+
+import torch.nn as nn
+
+from .attacks import CrossEntropy, EmbeddingDistance, EnsembleCrossEntropy, Objective, SoftCrossEntropy
+from .core import ConfigError, check_choice, check_number
+from .data import Hierarchy
+from .descriptions import DescriptionSet, descriptions_for, load_descriptions, refine_top_k
+from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_parameters, text_states
 
 # %% auto 0
-__all__ = ['METHODS', 'MethodContext', 'AttackDefaults', 'Method', 'register_method', 'get_method', 'NoFineTuning', 'TeCoA',
-           'PMGAFT', 'FARE', 'AGFT']
+__all__ = ['TRAINS', 'METHODS', 'MethodContext', 'AttackDefaults', 'Method', 'register_method', 'get_method', 'train_accuracy',
+           'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT', 'PlainAdversarial', 'attention_maps', 'TGAZSR', 'SAFT',
+           'hyperspherical_energy', 'TIMA', 'expmap0', 'poincare_distance', 'einstein_midpoint', 'Hierarchical']
 
 # %% ../nbs/06_methods.ipynb
 @dataclass
@@ -26,6 +33,7 @@ class MethodContext:
     teacher: ClipModel
     clf: ZeroShotClassifier
     teacher_clf: ZeroShotClassifier
+    spec: object = None              # the training dataset's spec: class names, templates, hierarchies
 
     @classmethod
     def build(cls, cm: ClipModel, spec, logit_scale: float = 100.0) -> 'MethodContext':
@@ -33,7 +41,7 @@ class MethodContext:
         teacher = ClipModel(copy.deepcopy(cm.model).eval().requires_grad_(False), cm.tokenizer, cm.image_size, cm.mean, cm.std,
                             f'{cm.name} (frozen original)', cm.source)
         clf = ZeroShotClassifier.from_dataset(cm, spec, logit_scale)
-        return cls(cm, teacher, clf, ZeroShotClassifier(teacher, clf.members, logit_scale, spec.classnames))
+        return cls(cm, teacher, clf, ZeroShotClassifier(teacher, clf.members, logit_scale, spec.classnames), spec)
 
     def student_embedding(self, x, normalize=False): return self.clf.image_features(x, normalize=normalize)
     @torch.no_grad()
@@ -49,30 +57,50 @@ class AttackDefaults:
     momentum: float = 0.0
     norm: str = 'linf'
 
+TRAINS = ('none', 'visual', 'visual+text-projection')
+
 class Method:
     "Base class: subclasses set `name`, `paper`, `attack` and implement `attack_objective` and `loss`."
     name: str = ''
     paper: str = ''
     attack: AttackDefaults = AttackDefaults()
-    trains: str = 'visual'          # which parameters are optimized: 'visual' (image encoder) or 'none'
-    notes: str = ''                 # where this implementation departs from the official code, and why
+    paper_setup: dict = {}          # the paper's training setup, for the record
+    trains: str = 'visual'          # one of TRAINS
+    notes: str = ''                 # where this implementation departs from the paper or the official code, and why
+    module: nn.Module | None = None # parameters the method owns (set in `prepare`), trained and checkpointed with the model
 
+    def prepare(self, ctx: MethodContext, train_set=None) -> None: "Once, before training."
     def attack_objective(self, ctx: MethodContext, x: torch.Tensor, y: torch.Tensor) -> Objective: raise NotImplementedError
     def loss(self, ctx: MethodContext, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict]:
         raise NotImplementedError
     def trainable_parameters(self, cm: ClipModel) -> list:
-        return [] if self.trains == 'none' else list(cm.model.visual.parameters())
+        "The model's parameters this method optimizes (its own `module` comes on top)."
+        if self.trains == 'none': return []
+        params = list(cm.model.visual.parameters())
+        if self.trains == 'visual+text-projection':
+            proj = cm.model.text_projection
+            params += list(proj.parameters()) if isinstance(proj, nn.Module) else [proj]
+        return params
     def __repr__(self): return f"{type(self).__name__}({self.name!r}, attack={self.attack})"
 
 METHODS: dict[str, type] = {}
 
 def register_method(cls: type) -> type:
+    if cls.trains not in TRAINS: raise ConfigError(f"{cls.__name__}.trains must be one of {TRAINS}.")
     METHODS[cls.name] = cls
     return cls
 
-def get_method(name: str, **overrides) -> Method:
-    "An instance of the registered method `name`; an unknown name lists the known ones."
-    return METHODS[check_choice('method', name, sorted(METHODS))](**overrides)
+def get_method(name: str, **options) -> Method:
+    "An instance of the registered method `name` with `options`; unknown names and options list the known ones."
+    cls = METHODS[check_choice('method', name, sorted(METHODS))]
+    known = [p for p in inspect.signature(cls.__init__).parameters if p != 'self']
+    unknown = sorted(set(options) - set(known))
+    if unknown: raise ConfigError(f"Method {name!r} has no option(s) {unknown}; its options are: {', '.join(known) or 'none'}.")
+    return cls(**options)
+
+def train_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
+    "Share of the batch `logits` classify correctly (logged as training accuracy on adversarial images)."
+    return (logits.argmax(-1) == y).float().mean().item()
 
 # %% ../nbs/06_methods.ipynb
 @register_method
@@ -84,18 +112,20 @@ class NoFineTuning(Method):
 class TeCoA(Method):
     name, paper = 'tecoa', 'Mao et al., Understanding Zero-Shot Adversarial Robustness for Large-Scale Models, ICLR 2023'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
+    paper_setup = dict(data='ImageNet train', epochs=10, batch_size=256, optimizer='sgd', lr=1e-5, warmup_steps=1000)
     notes = "Text features are computed once; the official code re-encodes all prompts with autograd in every step."
     def attack_objective(self, ctx, x, y): return CrossEntropy(ctx.clf, y)
     def loss(self, ctx, x, x_adv, y):
         logits = ctx.clf(x_adv).float()
         loss = F.cross_entropy(logits, y)
-        return loss, {'ce': loss.item(), 'train_robust_acc': (logits.argmax(-1) == y).float().mean().item()}
+        return loss, {'ce': loss.item(), 'train_robust_acc': train_accuracy(logits, y)}
 
 # %% ../nbs/06_methods.ipynb
 @register_method
 class PMGAFT(Method):
     name, paper = 'pmg-aft', 'Wang et al., Pre-trained Model Guided Fine-Tuning for Zero-Shot Adversarial Robustness, CVPR 2024'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
+    paper_setup = dict(data='TinyImageNet train', epochs=10, batch_size=256, optimizer='sgd', lr=5e-5, warmup_steps=1000)
     notes = "Paper's loss: logits at scale 100, KL averaged over the batch, CLIP's normalization (the official code differs in all three)."
     def __init__(self, alpha: float = 1.0, beta: float = 1.0): self.alpha, self.beta = alpha, beta
     def attack_objective(self, ctx, x, y): return CrossEntropy(ctx.clf, y)
@@ -108,13 +138,14 @@ class PMGAFT(Method):
         kl_clean = F.kl_div(log_p_adv, F.softmax(logits_clean, -1), reduction='batchmean')   # KL(p(x) || p(x_adv))
         loss = ce + self.alpha * kl_orig + self.beta * kl_clean
         return loss, {'ce': ce.item(), 'kl_original': kl_orig.item(), 'kl_clean': kl_clean.item(),
-                      'train_robust_acc': (logits_adv.argmax(-1) == y).float().mean().item()}
+                      'train_robust_acc': train_accuracy(logits_adv, y)}
 
 # %% ../nbs/06_methods.ipynb
 @register_method
 class FARE(Method):
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
     attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.9)
+    paper_setup = dict(data='ImageNet train', steps=20_000, batch_size=128, optimizer='adamw', lr=1e-5, weight_decay=1e-4, warmup_steps=1400)
     def attack_objective(self, ctx, x, y):
         return EmbeddingDistance(ctx.student_embedding, ctx.teacher_embedding(x))
     def loss(self, ctx, x, x_adv, y):
@@ -126,6 +157,7 @@ class FARE(Method):
 class AGFT(Method):
     name, paper = 'agft', 'Cui et al., Alignment-Guided Fine-Tuning for Zero-Shot Adversarial Robustness of VLMs, CVPR 2026'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
+    paper_setup = dict(data='ImageNet train', epochs=10, batch_size=256, optimizer='sgd', lr=4e-4, warmup_steps=1000)
     def __init__(self, scale: float = 180.0, gamma: float = 0.4): self.scale, self.gamma = scale, gamma
     def _cosines(self, clf, x): return clf.image_features(x).float() @ clf.weights.T
     def soft_targets(self, ctx, x):
@@ -136,4 +168,255 @@ class AGFT(Method):
     def loss(self, ctx, x, x_adv, y):
         logits = self.scale * self._cosines(ctx.clf, x_adv)
         loss = -(self.soft_targets(ctx, x) * F.log_softmax(logits, -1)).sum(-1).mean()
-        return loss, {'soft_ce': loss.item(), 'train_robust_acc': (logits.argmax(-1) == y).float().mean().item()}
+        return loss, {'soft_ce': loss.item(), 'train_robust_acc': train_accuracy(logits, y)}
+
+# %% ../nbs/06_methods.ipynb
+@register_method
+class PlainAdversarial(Method):
+    name, paper = 'plain-at', 'Madry et al., ICLR 2018 (adversarial training), the fine-tuning baseline of Mao et al., ICLR 2023'
+    attack = AttackDefaults(eps=1, steps=2, step_size=1)
+    paper_setup = TeCoA.paper_setup
+    notes = "The linear head is initialized from the zero-shot classifier (our choice: a random head would first have to be learned from adversarial images)."
+    def prepare(self, ctx, train_set=None):
+        w = ctx.clf.weights
+        self.module = nn.Linear(w.shape[1], w.shape[0]).to(w.device)
+        with torch.no_grad(): self.module.weight.copy_(ctx.clf.logit_scale * w); self.module.bias.zero_()
+    def _logits(self, ctx, x): return self.module(ctx.clf.image_features(x)).float()
+    def attack_objective(self, ctx, x, y): return CrossEntropy(lambda xa: self._logits(ctx, xa), y)
+    def loss(self, ctx, x, x_adv, y):
+        logits = self._logits(ctx, x_adv)
+        loss = F.cross_entropy(logits, y)
+        return loss, {'ce': loss.item(), 'train_robust_acc': train_accuracy(logits, y)}
+
+# %% ../nbs/06_methods.ipynb
+def attention_maps(tokens: torch.Tensor, class_text: torch.Tensor, size: int) -> torch.Tensor:
+    """Text-guided attention: `tokens` B x N x d patch tokens, `class_text` K x B x d (the true class's text features,
+    K members averaged). Returns B x size² maps, min-max normalized per image."""
+    sim = torch.einsum('bnd,kbd->bn', F.normalize(tokens.float(), dim=-1), class_text.float()) / class_text.shape[0]
+    lo, hi = sim.amin(1, keepdim=True), sim.amax(1, keepdim=True)
+    sim = (sim - lo) / (hi - lo + 1e-8)
+    grid = math.isqrt(sim.shape[1])
+    maps = F.interpolate(sim.view(-1, 1, grid, grid), size=(size, size), mode='bilinear', align_corners=False)
+    return maps.flatten(1)
+
+@register_method
+class TGAZSR(Method):
+    name, paper = 'tga-zsr', 'Yu et al., Text-Guided Attention is All You Need for Zero-Shot Robustness in Vision-Language Models, NeurIPS 2024'
+    attack = AttackDefaults(eps=1, steps=2, step_size=1)
+    paper_setup = dict(data='TinyImageNet train', epochs=10, batch_size=128, optimizer='sgd', lr=1e-4, warmup_steps=1000)
+    notes = "Patch tokens normalized per token (the code normalizes across tokens); the frozen model's maps under no_grad."
+    def __init__(self, alpha: float = 0.08, beta: float = 0.05):
+        self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
+    def classifier(self, ctx) -> ZeroShotClassifier: return ctx.clf
+    def class_texts(self, clf) -> torch.Tensor: return clf.weights[None]        # K x C x d text features of the loss
+    def attack_objective(self, ctx, x, y): return CrossEntropy(self.classifier(ctx), y)
+    def loss(self, ctx, x, x_adv, y):
+        clf = self.classifier(ctx); texts = self.class_texts(clf); size = ctx.student.image_size
+        pooled_adv, tokens_adv = clf.image_features_and_tokens(x_adv)
+        _, tokens_clean = clf.image_features_and_tokens(x)
+        with torch.no_grad():
+            _, tokens_orig = ctx.teacher_clf.image_features_and_tokens(x)
+            target = attention_maps(tokens_orig, texts[:, y], size)
+        logits = clf.logit_scale * torch.einsum('bd,kcd->kbc', F.normalize(pooled_adv.float(), dim=-1), texts)
+        ce = torch.stack([F.cross_entropy(l, y) for l in logits]).mean()
+        refine = (attention_maps(tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
+        constrain = (attention_maps(tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
+        loss = ce + self.alpha * refine + self.beta * constrain
+        return loss, {'ce': ce.item(), 'attention_adv': refine.item(), 'attention_clean': constrain.item(),
+                      'train_robust_acc': train_accuracy(logits.mean(0), y)}
+
+# %% ../nbs/06_methods.ipynb
+@register_method
+class SAFT(TGAZSR):
+    name, paper = 'saft', 'Zhang et al., Semantic-aware Adversarial Fine-tuning for CLIP, TMLR 2026 (arXiv 2602.12461)'
+    paper_setup = dict(data='TinyImageNet train', epochs=10, batch_size=128, optimizer='sgd', lr=1e-4, warmup_steps=1000,
+                       descriptions='LLM (CuPL) or MLLM, top 5 by similarity to the class name')
+    notes = "Exact normalized class-name matching with a report; any number of classes; text features computed once."
+    def __init__(self, descriptions: str | None = None, k: int = 5, alpha: float = 0.08, beta: float = 0.05):
+        super().__init__(alpha, beta)
+        self.descriptions, self.k = descriptions, check_number('k', k, lo=1, integer=True)
+        self.clf = self.match_report = None
+    def prepare(self, ctx, train_set=None):
+        spec = ctx.spec
+        source = self.descriptions or ('suite' if spec.name.startswith('suite-') else None)
+        if source is None:
+            raise ConfigError(f"SAFT needs class descriptions for {spec.name}: pass descriptions='path/to/file.json' "
+                              "(CuPL / SAFT style {class: [sentences]} or saft-nb's schema).")
+        found, self.match_report = descriptions_for(spec.classnames, load_descriptions(source), spec.templates)
+        refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}')
+        self.clf = ZeroShotClassifier(ctx.student, text_bank(ctx.teacher, spec.classnames, descriptions=refined.descriptions),
+                                      ctx.clf.logit_scale, spec.classnames)
+    def classifier(self, ctx): return self.clf
+    def class_texts(self, clf): return clf.members
+    def attack_objective(self, ctx, x, y): return EnsembleCrossEntropy(self.clf, y)
+
+# %% ../nbs/06_methods.ipynb
+def hyperspherical_energy(t: torch.Tensor) -> torch.Tensor:
+    "Mean inverse distance between distinct rows of `t` (C x d, normalized): low when the classes are spread apart."
+    d = torch.cdist(t, t)
+    off = ~torch.eye(len(t), dtype=torch.bool, device=t.device)
+    return (1 / d[off].clamp_min(1e-6)).mean()
+
+@register_method
+class TIMA(Method):
+    name, paper = 'tima', 'Ma et al., Text-Image Mutual Awareness for Balancing Zero-Shot Adversarial Robustness and Generalization Ability, AAAI 2026 (arXiv 2405.17678)'
+    attack = AttackDefaults(eps=1, steps=2, step_size=1)
+    trains = 'visual+text-projection'
+    paper_setup = dict(data='not stated in the abstracts (no code)', note='designed for larger epsilon, e.g. 4/255')
+    notes = "No public code: every formula and weight here is our reading of the abstracts, stated in the docs."
+    def __init__(self, margin: float = 0.05, mhe: float = 0.1, text_distill: float = 1.0, image_distill: float = 1.0):
+        self.margin, self.mhe = check_number('margin', margin, lo=0), check_number('mhe', mhe, lo=0)
+        self.text_distill, self.image_distill = check_number('text_distill', text_distill, lo=0), check_number('image_distill', image_distill, lo=0)
+    def prepare(self, ctx, train_set=None):
+        spec = ctx.spec
+        texts = [t.format(c) for t in spec.templates for c in spec.classnames]
+        self.states = text_states(ctx.student, texts).view(len(spec.templates), len(spec.classnames), -1)
+        self.original = ctx.teacher_clf.weights                                   # C x d, fixed
+        dist = 1 - self.original @ self.original.T
+        off = ~torch.eye(len(dist), dtype=torch.bool, device=dist.device)
+        self.margins = self.margin * dist / dist[off].mean() * off                # 0 on the diagonal
+    def class_texts(self, ctx) -> torch.Tensor:
+        "The current (trainable) class text features, C x d: templates averaged, as the zero-shot classifier does."
+        return F.normalize(project_text(ctx.student, self.states).mean(0), dim=-1)
+    def attack_objective(self, ctx, x, y):
+        return CrossEntropy(ZeroShotClassifier(ctx.student, self.class_texts(ctx).detach(), ctx.clf.logit_scale), y)
+    def loss(self, ctx, x, x_adv, y):
+        s, texts = ctx.clf.logit_scale, self.class_texts(ctx)
+        feats_adv = ctx.clf.image_features(x_adv).float()
+        logits = s * feats_adv @ texts.T
+        margin_ce = F.cross_entropy(logits + s * self.margins[y], y)
+        with torch.no_grad(): orig_clean = ctx.teacher_embedding(x, normalize=True)
+        image_distill = (1 - (ctx.clf.image_features(x).float() * orig_clean).sum(-1)).mean()
+        text_distill = F.kl_div(F.log_softmax(s * orig_clean @ texts.T, -1), F.softmax(s * orig_clean @ self.original.T, -1),
+                                reduction='batchmean')
+        energy = hyperspherical_energy(texts)
+        loss = margin_ce + self.image_distill * image_distill + self.text_distill * text_distill + self.mhe * energy
+        return loss, {'margin_ce': margin_ce.item(), 'image_distill': image_distill.item(), 'text_distill': text_distill.item(),
+                      'energy': energy.item(), 'train_robust_acc': train_accuracy(logits, y)}
+
+# %% ../nbs/06_methods.ipynb
+def expmap0(v: torch.Tensor, c: float = 1.0) -> torch.Tensor:
+    "Exponential map at the origin of the Poincare ball of curvature -c: tangent vectors to points of norm < 1/sqrt(c)."
+    sc = math.sqrt(c); n = v.norm(dim=-1, keepdim=True).clamp_min(1e-7)
+    # stay 1e-3 inside the boundary, where float32 distances are still accurate (as hyperbolic-network libraries do)
+    return torch.tanh(sc * n).clamp(max=1 - 1e-3) * v / (sc * n)
+
+def poincare_distance(u: torch.Tensor, v: torch.Tensor, c: float = 1.0) -> torch.Tensor:
+    "Pairwise geodesic distances (B x M) between points `u` (B x d) and `v` (M x d) of the Poincare ball."
+    uu, vv = (u * u).sum(-1), (v * v).sum(-1)
+    # differences, not |u|^2 + |v|^2 - 2uv: near the boundary the denominator is tiny and amplifies cancellation errors
+    sq = torch.cdist(u, v, compute_mode='donot_use_mm_for_euclid_dist').pow(2)
+    denom = ((1 - c * uu).clamp_min(1e-6)[:, None] * (1 - c * vv).clamp_min(1e-6)[None])
+    return torch.acosh((1 + 2 * c * sq / denom).clamp_min(1 + 1e-7)) / math.sqrt(c)
+
+def einstein_midpoint(u: torch.Tensor, c: float = 1.0) -> torch.Tensor:
+    "Hyperbolic average of points `u` (n x d) of the Poincare ball, via the Klein model's Lorentz-weighted mean."
+    k = 2 * u / (1 + c * (u * u).sum(-1, keepdim=True))
+    gamma = 1 / (1 - c * (k * k).sum(-1, keepdim=True)).clamp_min(1e-6).sqrt()
+    m = (gamma * k).sum(0) / gamma.sum(0)
+    return m / (1 + (1 - c * (m * m).sum()).clamp_min(1e-6).sqrt())
+
+class _Levels:
+    "The nodes of all trees over a dataset's classes, each level's candidates and labels, and the parent-child edges."
+    def __init__(self, trees: list[Hierarchy], classnames: list[str], device):
+        self.nodes = list(classnames)                         # the leaves come first and are shared
+        index = {c: i for i, c in enumerate(classnames)}
+        self.levels, self.edges = [], set()                   # levels: (tree index, l, candidate mask, labels per class)
+        self.n_inner = max(t.n_levels for t in trees) - 1     # L: levels above the leaves, root excluded
+        per_tree = []
+        for ti, tree in enumerate(trees):
+            paths = {c: tree.path(c)[1:] for c in classnames}    # root excluded, leaf last
+            up = {}                                              # up[l][c]: c's ancestor l steps up (itself when the tree is shallower)
+            for l in range(tree.n_levels):
+                up[l] = {c: paths[c][max(0, len(paths[c]) - 1 - l)] for c in classnames}
+                for node in up[l].values():
+                    if node not in index: index[node] = len(self.nodes); self.nodes.append(node)
+            for c in classnames:
+                for a, b in zip(paths[c], paths[c][1:]): self.edges.add((index[a], index[b]))
+            per_tree.append((tree, paths, up))
+        n = len(self.nodes)
+        related = torch.eye(n, dtype=torch.bool)              # ancestor/descendant pairs: never negatives
+        for tree, paths, up in per_tree:
+            for c in classnames:
+                ids = [index[p] for p in paths[c]]
+                for i in ids:
+                    for j in ids: related[i, j] = True
+        for ti, (tree, paths, up) in enumerate(per_tree):
+            at = {l: torch.zeros(n, dtype=torch.bool) for l in up}
+            for l in up:
+                for node in up[l].values(): at[l][index[node]] = True
+            for l in up:
+                if l == 0 and ti > 0: continue                   # the shared leaf level is counted once
+                adjacent = torch.zeros(n, dtype=torch.bool)
+                for m in (l - 1, l + 1):
+                    if m in at: adjacent |= at[m]
+                labels = torch.tensor([index[up[l][c]] for c in classnames])
+                # candidates per class: its level's nodes, plus unrelated nodes of the adjacent levels
+                mask = at[l][None] | (adjacent[None] & ~related[labels])
+                self.levels.append((ti, l, mask.to(device), labels.to(device)))
+        self.n_trees = len(trees)
+        self.weights = [1 - l / (self.n_inner + 1) for _, l, _, _ in self.levels]
+
+@register_method
+class Hierarchical(Method):
+    name, paper = 'hierarchical', 'Dong et al., Hierarchically Robust Zero-shot Vision-language Models, CVPR 2026 (arXiv 2604.18867)'
+    attack = AttackDefaults(eps=1, steps=3, step_size=1)
+    trains = 'visual+text-projection'
+    paper_setup = dict(data='ImageNet train, WordNet tree (L = 5) or LLM-written trees, up to 5 trees', attack='PGD-3, 1/255 (+ text 2e-4)')
+    notes = "Derived from the paper (no public code): formulas and weights are our choices, stated in the docs; no text-token perturbation."
+    def __init__(self, tau: float = 0.1, zeta: float = 2.0, gap: float = 0.05, lambda1: float = 0.1, lambda2: float = 0.1,
+                 trees: list[str] | None = None):
+        self.tau = check_number('tau', tau, lo=0, lo_open=True)
+        self.zeta, self.gap = check_number('zeta', zeta, lo=0), check_number('gap', gap, lo=0)
+        self.lambda1, self.lambda2, self.trees = check_number('lambda1', lambda1, lo=0), check_number('lambda2', lambda2, lo=0), trees
+    def prepare(self, ctx, train_set=None):
+        spec = ctx.spec
+        names = self.trees or spec.hierarchies
+        if not names: raise ConfigError(f"The hierarchical method needs class trees; {spec.name} names none: pass trees=[...] (files in saft_nb/data/hierarchies/).")
+        self.lv = _Levels([Hierarchy.load(n) for n in names], spec.classnames, ctx.student.device)
+        texts = [t.format(node) for t in spec.templates for node in self.lv.nodes]
+        self.states = text_states(ctx.student, texts).view(len(spec.templates), len(self.lv.nodes), -1)
+        with torch.no_grad():
+            self.text_scale = 1 / project_text(ctx.teacher, self.states, normalize=False).mean(0).norm(dim=-1).mean().item()
+            x = torch.stack([train_set[i][0] for i in range(min(256, len(train_set)))]).to(ctx.student.device) if train_set is not None else None
+            self.image_scale = (1 / ctx.teacher_embedding(x).norm(dim=-1).mean().item()) if x is not None else self.text_scale
+    def ball_texts(self, ctx) -> torch.Tensor:
+        return expmap0(self.text_scale * project_text(ctx.student, self.states, normalize=False).mean(0))
+    def ball_images(self, ctx, x) -> torch.Tensor:
+        return expmap0(self.image_scale * ctx.student_embedding(x).float())
+    def alignment(self, images, texts, y) -> tuple[torch.Tensor, torch.Tensor]:
+        "Per-sample weighted all-level loss, and the leaf-level logits."
+        dist = poincare_distance(images, texts)
+        loss, leaf_logits = 0, None
+        for (ti, l, mask, labels), w in zip(self.lv.levels, self.lv.weights):
+            logits = (-dist / self.tau).masked_fill(~mask[y], float('-inf'))
+            if l == 0: leaf_logits = logits[:, :len(labels)]
+            loss = loss + (w if l == 0 else w / self.lv.n_trees) * F.cross_entropy(logits, labels[y], reduction='none')
+        return loss, leaf_logits
+    def attack_objective(self, ctx, x, y):
+        texts, method = self.ball_texts(ctx).detach(), self
+        class AllLevels(Objective):
+            def __call__(self, xa, idx):
+                loss, leaf = method.alignment(method.ball_images(ctx, xa), texts, y[idx])
+                return loss, leaf.argmax(-1) != y[idx]
+        return AllLevels()
+    def loss(self, ctx, x, x_adv, y):
+        texts, images = self.ball_texts(ctx), self.ball_images(ctx, x_adv)
+        per_sample, leaf = self.alignment(images, texts, y)
+        align = per_sample.mean()
+        neighbourhood = F.relu(poincare_distance(images, texts[:len(self.lv.levels[0][3])]).gather(1, y[:, None]) - self.zeta).mean()
+        norms = texts.norm(dim=-1)
+        parents, children = zip(*self.lv.edges)
+        gap_label = F.relu(norms[list(parents)] - norms[list(children)] + self.gap).mean()
+        gap_intra, n_groups = images.new_zeros(()), 0
+        for ti, l, mask, labels in self.lv.levels:
+            if l == 0: continue
+            group = labels[y]
+            for g in group.unique():
+                members = images[group == g]
+                if len(members) < 2: continue
+                gap_intra = gap_intra + F.relu(einstein_midpoint(members).norm() - members.norm(dim=-1).mean() + self.gap); n_groups += 1
+        gap_intra = gap_intra / max(n_groups, 1)
+        loss = align + self.lambda1 * neighbourhood + self.lambda2 * (gap_label + gap_intra)
+        return loss, {'align': align.item(), 'neighbourhood': neighbourhood.item(), 'gap_label': gap_label.item(),
+                      'gap_intra': gap_intra.item(), 'train_robust_acc': train_accuracy(leaf, y)}

@@ -20,8 +20,8 @@ from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, loa
 
 # %% auto 0
 __all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'ClipModel', 'build_clip', 'save_clip', 'load_clip_file',
-           'embedded_weights_path', 'embedded_record', 'load_model', 'encode_texts', 'text_bank', 'ZeroShotClassifier',
-           'zero_shot_accuracy']
+           'embedded_weights_path', 'embedded_record', 'load_model', 'text_parameters', 'encode_texts', 'text_bank',
+           'text_states', 'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -132,6 +132,14 @@ def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
 # %% ../nbs/03_models.ipynb
 _TEXT_CACHE: 'weakref.WeakKeyDictionary[nn.Module, dict]' = weakref.WeakKeyDictionary()
 
+def text_parameters(cm: ClipModel) -> list[nn.Parameter]:
+    "The text tower's parameters: everything but the image encoder and the logit scale and bias."
+    return [p for n, p in cm.model.named_parameters() if not n.startswith('visual.') and n not in ('logit_scale', 'logit_bias')]
+
+def _text_version(cm: ClipModel) -> tuple:
+    # every in-place change (optimizer step, load_state_dict) bumps a tensor's version counter
+    return tuple(p._version for p in text_parameters(cm))
+
 @torch.no_grad()
 def encode_texts(cm: ClipModel, texts: list[str], batch_size: int = 256) -> torch.Tensor:
     "Normalized text features (n x d) for `texts`, computed in batches without gradients."
@@ -155,11 +163,33 @@ def text_bank(cm: ClipModel, classnames: list[str], templates: list[str] | None 
         # classes with fewer than K descriptions repeat theirs cyclically, so every member has all C classes
         texts = [[descriptions[c][i % len(descriptions[c])] for c in classnames] for i in range(k)]
         key = ('descriptions', tuple(classnames), tuple(tuple(descriptions[c]) for c in classnames))
-    cache = _TEXT_CACHE.setdefault(cm.model, {})
+    cache, key = _TEXT_CACHE.setdefault(cm.model, {}), key + (_text_version(cm),)
     if key not in cache:
         flat = encode_texts(cm, [t for row in texts for t in row])
         cache[key] = flat.view(len(texts), len(classnames), -1)
     return cache[key]
+
+# %% ../nbs/03_models.ipynb
+@torch.no_grad()
+def text_states(cm: ClipModel, texts: list[str], batch_size: int = 256) -> torch.Tensor:
+    "The text tower's output for `texts` just before the text projection (n x width), without gradients."
+    from open_clip.transformer import text_global_pool
+    m, out = cm.model, []
+    was_training = m.training; m.eval()
+    try:
+        for i in range(0, len(texts), batch_size):
+            tokens = cm.tokenize(texts[i:i + batch_size])
+            h = m.token_embedding(tokens) + m.positional_embedding
+            h = m.ln_final(m.transformer(h, attn_mask=m.attn_mask))
+            out.append(text_global_pool(h, tokens, m.text_pool_type, eos_token_id=getattr(m, 'text_eos_id', None)))
+    finally: m.train(was_training)
+    return torch.cat(out).float()
+
+def project_text(cm: ClipModel, states: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    "Text features from `text_states` through the current (trainable) text projection."
+    proj = cm.model.text_projection
+    feats = proj(states) if isinstance(proj, nn.Linear) else states @ proj
+    return F.normalize(feats, dim=-1) if normalize else feats
 
 # %% ../nbs/03_models.ipynb
 class ZeroShotClassifier(nn.Module):
@@ -189,6 +219,14 @@ class ZeroShotClassifier(nn.Module):
 
     def image_features(self, images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
         return self.cm.model.encode_image(self.preprocess(images), normalize=normalize)
+
+    def image_features_and_tokens(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "Unnormalized image embeddings (B x d) and patch tokens in the same space (B x N x d), from one forward."
+        visual = self.visual
+        visual.output_tokens = True    # open_clip's switch: also return the patch tokens after ln_post
+        try: pooled, tokens = visual(self.preprocess(images))
+        finally: visual.output_tokens = False
+        return pooled, tokens @ visual.proj    # open_clip projects only the pooled token
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         "Logits B x C against the ensemble-mean classifier."

@@ -4,15 +4,17 @@
 
 # %% ../nbs/07_train.ipynb 2
 from __future__ import annotations
-import json, math, os
-from dataclasses import dataclass, asdict
+import argparse, json, math, os, sys
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
+import torch.nn as nn
 from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
-from .attacks import AttackConfig, pgd
+from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
 from .data import get_spec, load_dataset
@@ -20,7 +22,7 @@ from .methods import METHODS, MethodContext, get_method
 from .models import ZeroShotClassifier, load_model, save_clip
 
 # %% auto 0
-__all__ = ['TrainConfig', 'validate_model', 'train']
+__all__ = ['TrainConfig', 'validate_model', 'train', 'cli']
 
 # %% ../nbs/07_train.ipynb
 @dataclass
@@ -46,6 +48,8 @@ class TrainConfig:
     val_attack_steps: int = 10             # validation: PGD at the training eps, on the val split
     seed: int = 0
     device: str = 'auto'
+    method_options: dict = field(default_factory=dict)   # the method's own options, e.g. {'k': 5} for SAFT
+    num_workers: int = 0                   # data-loading processes (real datasets)
 
     def validate(self) -> 'TrainConfig':
         check_choice('method', self.method, sorted(METHODS)); check_choice('optimizer', self.optimizer, ['sgd', 'adamw'])
@@ -56,12 +60,18 @@ class TrainConfig:
         if not isinstance(self.bf16, bool): raise ConfigError(f"bf16 must be True or False, got {self.bf16!r}.")
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
         if self.attack_steps is not None: check_number('attack_steps', self.attack_steps, lo=1, integer=True)
+        check_number('num_workers', self.num_workers, lo=0, integer=True)
+        if not isinstance(self.method_options, dict): raise ConfigError(f"method_options must be a dict, got {self.method_options!r}.")
         self.training_attack().validate()
         return self
 
+    def build_method(self):
+        "The configured method, with its options checked."
+        return get_method(self.method, **self.method_options)
+
     def training_attack(self) -> AttackConfig:
         "The training attack: the method's defaults with this config's overrides (1/255 units)."
-        m = get_method(self.method).attack
+        m = self.build_method().attack
         return AttackConfig('pgd', m.norm, self.eps if self.eps is not None else m.eps, self.attack_steps or m.steps,
                             self.step_size if self.step_size is not None else m.step_size, momentum=m.momentum)
 
@@ -91,32 +101,80 @@ def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackCon
     robust = (clf(attack.run(clf, x, y)).argmax(-1) == y).float().mean().item()
     return {'val_clean_acc': clean, 'val_robust_acc': robust, 'val_n': len(y)}
 
+class _Distributed:
+    "This process's place in a `torchrun` job (rank 0 of 1 without one)."
+    def __init__(self, device: torch.device):
+        self.world = int(os.environ.get('WORLD_SIZE', '1'))
+        self.rank = int(os.environ.get('RANK', '0'))
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+        self.main = self.rank == 0
+    def shard(self, batch: list[int]) -> tuple[list[int], int]:
+        "This rank's contiguous part of a global batch of sample indices, and its offset in the batch."
+        sizes = [len(batch) // self.world + (r < len(batch) % self.world) for r in range(self.world)]
+        offset = sum(sizes[:self.rank])
+        return batch[offset:offset + sizes[self.rank]], offset
+    def broadcast(self, obj):
+        if self.world == 1: return obj
+        box = [obj]; dist.broadcast_object_list(box, src=0); return box[0]
+    def all_finite(self, loss: torch.Tensor) -> bool:
+        ok = torch.tensor([float(torch.isfinite(loss).all())], device=loss.device)
+        if self.world > 1: dist.all_reduce(ok, op=dist.ReduceOp.MIN)
+        return bool(ok.item())
+    def barrier(self):
+        if self.world > 1: dist.barrier()
+
+class _GlobalBatches(torch.utils.data.Sampler):
+    "Epoch order seeded from (seed, epoch); yields this rank's shard of each global batch (all of it on one process)."
+    def __init__(self, n: int, batch_size: int, seed: int, epoch: int, ddp: _Distributed):
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+        self.batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        self.ddp = ddp
+    def __len__(self): return len(self.batches)
+    def __iter__(self):
+        for batch in self.batches: yield self.ddp.shard(batch)[0]
+
+class _LossModule(nn.Module):
+    "What DistributedDataParallel wraps: the model and the method's own parameters; its forward is the method's loss."
+    def __init__(self, model: nn.Module, extra: nn.Module | None, loss_fn):
+        super().__init__()
+        self.model, self.extra, self.loss_fn = model, extra, loss_fn
+    def forward(self, *args): return self.loss_fn(*args)
+
 def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None, progress: bool = True,
           on_epoch_end=None) -> Path:
     """Fine-tune with `config` into a new run folder under `out` (named `name` or the method), or continue the
-    interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Returns the
-    run folder."""
+    interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Under
+    `torchrun` every process runs this; rank 0 writes the folder. Returns the run folder."""
     cfg = config.validate()      # before anything is written
-    if run_dir is not None and (Path(run_dir) / 'config.json').exists():
-        run_dir = Path(run_dir)
-        saved = TrainConfig(**load_json(run_dir / 'config.json'))
-        if asdict(saved) != asdict(config):
-            raise ConfigError(f"{run_dir} was started with another config; resume it with the same config (see its config.json) or start a new run.")
-    else:
-        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or config.method)
-        run_dir.mkdir(parents=True, exist_ok=True)
-    save_json(asdict(cfg), run_dir / 'config.json')
     device = resolve_device(cfg.device)
-    method, attack = get_method(cfg.method), cfg.training_attack()
+    if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
+    ddp = _Distributed(device)
+    if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
+    if ddp.main:
+        if run_dir is not None and (Path(run_dir) / 'config.json').exists():
+            run_dir = Path(run_dir)
+            saved = TrainConfig(**load_json(run_dir / 'config.json'))
+            if asdict(saved) != asdict(config):
+                raise ConfigError(f"{run_dir} was started with another config; resume it with the same config (see its config.json) or start a new run.")
+        else:
+            run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or config.method)
+            run_dir.mkdir(parents=True, exist_ok=True)
+        save_json(asdict(cfg), run_dir / 'config.json')
+    run_dir = Path(ddp.broadcast(str(run_dir)))
+    method, attack = cfg.build_method(), cfg.training_attack()
+    progress = progress and ddp.main
 
     cm = load_model(cfg.model, cfg.pretrained, device)
     spec = get_spec(cfg.dataset)
     ctx = MethodContext.build(cm, spec)
+    train_set = load_dataset(cfg.dataset, 'train')
+    if cfg.train_n: train_set = Subset(train_set, range(min(cfg.train_n, len(train_set))))
+    method.prepare(ctx, train_set)
     params = method.trainable_parameters(cm)
     for p in cm.model.parameters(): p.requires_grad_(False)
     for p in params: p.requires_grad_(True)
-    train_set = load_dataset(cfg.dataset, 'train')
-    if cfg.train_n: train_set = Subset(train_set, range(min(cfg.train_n, len(train_set))))
+    params += list(method.module.parameters()) if method.module is not None else []
     val = load_dataset(cfg.dataset, 'val'); val = Subset(val, range(min(cfg.val_n, len(val))))
     x_val = torch.stack([val[i][0] for i in range(len(val))]).to(device)
     y_val = torch.tensor([val[i][1] for i in range(len(val))], device=device)
@@ -124,49 +182,84 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
 
-    opt = None
+    opt = sched = loss_module = None
     if params:
         opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay) if cfg.optimizer == 'sgd'
                else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total)) if opt else None
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total))
+        loss_module = _LossModule(cm.model, method.module, lambda *a: method.loss(ctx, *a))
+        if ddp.world > 1:   # averages gradients over the processes during backward
+            loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == 'cuda' else None)
 
     ckpt_path, start_epoch, step, best = run_dir / 'checkpoint.pt', 0, 0, -1.0
     if ckpt_path.exists():
         state = _load_checkpoint(ckpt_path)
         cm.model.load_state_dict(state['model'])
+        if method.module is not None: method.module.load_state_dict(state['method'])
         if opt: opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
         start_epoch, step, best = state['epoch'] + 1, state['step'], state['best']
-        print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {cfg.epochs}")
+        if ddp.main: print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {cfg.epochs}")
 
     metrics_path = run_dir / 'metrics.jsonl'
     autocast_dtype = torch.bfloat16 if cfg.bf16 else None
     for epoch in tqdm(range(start_epoch, cfg.epochs), desc='epochs', disable=not progress, initial=start_epoch, total=cfg.epochs):
         if params:
             cm.model.train()
-            order = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-            loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, generator=order)
-            for x, y in tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=not progress):
-                x, y = x.to(device), y.to(device)
+            batches = _GlobalBatches(len(train_set), cfg.batch_size, cfg.seed, epoch, ddp)
+            loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers, pin_memory=device.type == 'cuda')
+            for batch, (x, y) in zip(batches.batches, tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=not progress)):
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                # random starts drawn for the whole global batch, so N processes start where one process would
                 gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
+                start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch)))
                 x_adv = pgd(method.attack_objective(ctx, x, y), x, attack.eps01, attack.steps, attack.step01, attack.norm,
-                            momentum=attack.momentum, track_best=False, model=cm.model, autocast_dtype=autocast_dtype, generator=gen)
+                            momentum=attack.momentum, track_best=False, model=cm.model, autocast_dtype=autocast_dtype, start=start)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                    loss, logs = method.loss(ctx, x, x_adv, y)
-                if not torch.isfinite(loss):
+                    loss, logs = loss_module(x, x_adv, y)
+                if not ddp.all_finite(loss):
                     raise SaftError(f"The loss became {loss.item()} at epoch {epoch + 1}, step {step}; the last good checkpoint is "
                                     f"{'kept in ' + str(ckpt_path) if ckpt_path.exists() else 'the starting model (no epoch finished)'}; lower lr (now {cfg.lr}) or enable grad_clip.")
                 opt.zero_grad(set_to_none=True); loss.backward()
                 if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 opt.step(); sched.step(); step += 1
-                if step % 10 == 0 or step == total:
+                if ddp.main and (step % 10 == 0 or step == total):
                     _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'loss': loss.item(), 'lr': sched.get_last_lr()[0], **logs})
         cm.model.eval()
-        scores = validate_model(cm, spec, x_val, y_val, val_attack)
-        _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, **scores})
-        if scores['val_robust_acc'] > best:   # model selection on the validation split only
-            best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
-        _save_checkpoint(ckpt_path, {'model': cm.model.state_dict(), 'optimizer': opt.state_dict() if opt else None,
-                                     'scheduler': sched.state_dict() if sched else None, 'epoch': epoch, 'step': step, 'best': best})
-        if on_epoch_end: on_epoch_end(epoch + 1, scores)
-    save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': cfg.epochs, 'method': cfg.method})
+        if ddp.main:
+            scores = validate_model(cm, spec, x_val, y_val, val_attack)
+            _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, **scores})
+            if scores['val_robust_acc'] > best:   # model selection on the validation split only
+                best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
+            _save_checkpoint(ckpt_path, {'model': cm.model.state_dict(), 'optimizer': opt.state_dict() if opt else None,
+                                         'scheduler': sched.state_dict() if sched else None, 'epoch': epoch, 'step': step, 'best': best,
+                                         'method': method.module.state_dict() if method.module is not None else None})
+            if on_epoch_end: on_epoch_end(epoch + 1, scores)
+        ddp.barrier()
+    if ddp.main: save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': cfg.epochs, 'method': cfg.method})
+    ddp.barrier()
     return run_dir
+
+# %% ../nbs/07_train.ipynb
+def _option(annotation: str):
+    "A parser for one config field, from its annotation."
+    if 'dict' in annotation: return json.loads
+    if 'bool' in annotation: return lambda v: {'true': True, 'false': False}[v.lower()]
+    base = int if 'int' in annotation else float if 'float' in annotation else str
+    return (lambda v: None if v.lower() == 'none' else base(v)) if 'None' in annotation else base
+
+def cli(argv: list[str] | None = None) -> Path:
+    "Train from the command line; every `TrainConfig` field is an option (`--method-options` takes JSON)."
+    parser = argparse.ArgumentParser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).')
+    for f in fields(TrainConfig):
+        parser.add_argument('--' + f.name.replace('_', '-'), type=_option(str(f.type)), default=argparse.SUPPRESS)
+    parser.add_argument('--out', default='runs'); parser.add_argument('--run-dir', default=None); parser.add_argument('--name', default=None)
+    args = vars(parser.parse_args(argv))
+    where = {k: args.pop(k) for k in ('out', 'run_dir', 'name')}
+    try: run = train(TrainConfig(**args), **where)
+    except SaftError as e: sys.exit(f"error: {e}")
+    if int(os.environ.get('RANK', '0')) == 0: print(run)
+    return run
+
+# %% ../nbs/07_train.ipynb
+#| eval: false
+if __name__ == '__main__': cli()
