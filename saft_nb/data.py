@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from torch.utils.data import Dataset
+import torch
+from torch.utils.data import Dataset, Subset
 
 from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_json, check_choice
 
 # %% auto 0
-__all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset', 'register_dataset', 'list_datasets',
-           'get_spec', 'load_dataset', 'data_root', 'image_transform', 'imagefolder_loader', 'register_imagefolder']
+__all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset',
+           'register_dataset', 'list_datasets', 'get_spec', 'load_dataset', 'holdout', 'data_root', 'image_transform',
+           'imagefolder_loader', 'register_imagefolder']
 
 # %% ../nbs/01_data.ipynb
 class Hierarchy:
@@ -84,6 +86,7 @@ class DatasetSpec:
     hierarchies: list[str] = field(default_factory=list)
     download: str = ''                     # one sentence: what to download and where to put it
     loader: Callable | None = field(default=None, repr=False)  # (spec, root, split, image_size) -> torch Dataset
+    folders: dict = field(default_factory=dict)  # image folders: which folder holds a split, when not named after it
 
 class ZeroShotDataset(Dataset):
     "A dataset of `(image in [0,1], label)` with its `spec` attached."
@@ -144,6 +147,20 @@ _TV_TEST_SPLIT = {'CIFAR10': dict(train=False), 'CIFAR100': dict(train=False), '
                   'DTD': dict(split='test'), 'PCAM': dict(split='test'), 'Caltech101': {}, 'Caltech256': {}, 'SUN397': {},
                   'EuroSAT': {}}
 _TV_SUBDIR = {'ImageNet': 'imagenet'}  # the other classes add their own folder name to root
+# the official training split, for fine-tuning (its validation part is held out of it, see `holdout`)
+_TV_TRAIN_SPLIT = {'CIFAR10': dict(train=True), 'CIFAR100': dict(train=True), 'STL10': dict(split='train'),
+                   'ImageNet': dict(split='train'), 'OxfordIIITPet': dict(split='trainval'), 'Flowers102': dict(split='train'),
+                   'FGVCAircraft': dict(split='trainval'), 'StanfordCars': dict(split='train'), 'Food101': dict(split='train'),
+                   'DTD': dict(split='train'), 'PCAM': dict(split='train')}
+VAL_FRACTION, MAX_VAL = 0.02, 10_000
+
+def holdout(ds: Dataset, split: str, seed: int = 0) -> Subset:
+    """Split a training set into 'train' and a held-out 'val' part (2%, at most 10,000 images, a fixed random choice):
+    fine-tuning selects checkpoints on 'val', never on a test set."""
+    check_choice('split', split, ['train', 'val'])
+    n_val = max(1, min(MAX_VAL, round(VAL_FRACTION * len(ds))))
+    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(ds, sorted(order[:n_val] if split == 'val' else order[n_val:]))
 
 def data_root(root=None) -> Path:
     "The folder that holds the real datasets: `root`, else `$SAFT_NB_DATA`, else `./data`."
@@ -166,9 +183,12 @@ def _clean(name: str) -> str: return name.replace('_', ' ').strip()
 def _torchvision_loader(cls_name: str):
     def load(spec, root, split, image_size):
         import torchvision.datasets as tvd
-        if split != 'test': raise ConfigError(f"{spec.name} is an evaluation dataset here: only split='test' is available.")
+        check_choice('split', split, ['train', 'val', 'test'])
+        if split != 'test' and cls_name not in _TV_TRAIN_SPLIT:
+            raise ConfigError(f"{spec.name} has no official training split: it is an evaluation dataset here (split='test').")
         root = data_root(root)
-        kwargs = dict(_TV_TEST_SPLIT[cls_name], transform=image_transform(spec.resolution, image_size))
+        kwargs = dict(_TV_TEST_SPLIT[cls_name] if split == 'test' else _TV_TRAIN_SPLIT[cls_name],
+                      transform=image_transform(spec.resolution, image_size))
         try: ds = getattr(tvd, cls_name)(str(root / _TV_SUBDIR.get(cls_name, '')), **kwargs)
         except (RuntimeError, FileNotFoundError, OSError): raise _missing(spec, root) from None
         names = getattr(ds, 'classes', None) or getattr(ds, 'categories', None)
@@ -176,13 +196,16 @@ def _torchvision_loader(cls_name: str):
             spec.classnames = [_clean(n.split('.', 1)[-1]) if cls_name == 'Caltech256' else _clean(n) for n in names]
         elif names is not None and len(names) != len(spec.classnames):
             raise SaftError(f"{spec.name} on disk has {len(names)} classes but its class-name file has {len(spec.classnames)}; the data is a different version.")
-        return ds
+        return ds if split == 'test' else holdout(ds, split)
     return load
 
 def imagefolder_loader(spec, root, split, image_size):
-    "Images in `root/<name>/<split>/<class folder>/*`; class names from the spec, else `words.txt`, else folder names."
+    """Images in `root/<name>/<folder>/<class folder>/*`: the test split reads folder `test` (or what `spec.folders`
+    says; TinyImageNet's labelled `val`), train and val are held out of folder `train`. Class names from the spec,
+    else `words.txt`, else folder names."""
     from torchvision.datasets import ImageFolder
-    folder = data_root(root) / spec.name / split
+    check_choice('split', split, ['train', 'val', 'test'])
+    folder = data_root(root) / spec.name / spec.folders.get('test' if split == 'test' else 'train', 'test' if split == 'test' else 'train')
     if not folder.is_dir(): raise _missing(spec, data_root(root))
     ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size))
     if spec.classnames is None:
@@ -191,7 +214,7 @@ def imagefolder_loader(spec, root, split, image_size):
         spec.classnames = [_clean(table[c].split(',')[0]) if c in table else _clean(c) for c in ds.classes]
     elif len(ds.classes) != len(spec.classnames):
         raise SaftError(f"{folder} has {len(ds.classes)} class folders but {spec.name} names {len(spec.classnames)} classes.")
-    return ds
+    return ds if split == 'test' else holdout(ds, split)
 
 def _register_real():
     for path in sorted((DATA_DIR / 'datasets').glob('*.json')):
@@ -199,7 +222,7 @@ def _register_real():
         kind, _, target = d['loader'].partition(':')
         loader = _torchvision_loader(target) if kind == 'torchvision' else imagefolder_loader
         register_dataset(DatasetSpec(d['name'], d['classnames'], d['templates'], d['resolution'], d.get('hierarchies', []),
-                                     DOWNLOAD_HINTS.get(d['name'], ''), loader))
+                                     DOWNLOAD_HINTS.get(d['name'], ''), loader, d.get('folders', {})))
 _register_real()
 
 def register_imagefolder(name: str, classnames: list[str] | None = None, templates=('a photo of a {}.',),

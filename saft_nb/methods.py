@@ -66,6 +66,7 @@ class Method:
     attack: AttackDefaults = AttackDefaults()
     paper_setup: dict = {}          # the paper's training setup, for the record
     trains: str = 'visual'          # one of TRAINS
+    epochs: int = 2                 # training's default epochs on the suite (5 minutes on 2 CPU cores)
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
     module: nn.Module | None = None # parameters the method owns (set in `prepare`), trained and checkpointed with the model
 
@@ -145,6 +146,7 @@ class PMGAFT(Method):
 class FARE(Method):
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
     attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.9)
+    epochs = 1                      # PGD-10 in training: four times TeCoA's cost per epoch
     paper_setup = dict(data='ImageNet train', steps=20_000, batch_size=128, optimizer='adamw', lr=1e-5, weight_decay=1e-4, warmup_steps=1400)
     def attack_objective(self, ctx, x, y):
         return EmbeddingDistance(ctx.student_embedding, ctx.teacher_embedding(x))

@@ -18,6 +18,7 @@ from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
 from .data import get_spec, load_dataset
+from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
 from .models import ZeroShotClassifier, load_model, save_clip
 
@@ -31,10 +32,10 @@ class TrainConfig:
     model: str = 'embedded'                # 'embedded', a checkpoint file, or an open_clip architecture
     pretrained: str | None = None
     dataset: str = 'suite-shape'           # the fine-tuning set; it needs 'train' and 'val' splits
-    epochs: int = 2
+    epochs: int | None = None              # None: the method's own default (`Method.epochs`)
     batch_size: int = 64
-    optimizer: str = 'sgd'
-    lr: float = 1e-3
+    optimizer: str = 'adamw'
+    lr: float = 3e-4
     weight_decay: float = 0.0
     momentum: float = 0.9                  # SGD only
     warmup_steps: int = 20
@@ -52,7 +53,9 @@ class TrainConfig:
     num_workers: int = 0                   # data-loading processes (real datasets)
 
     def validate(self) -> 'TrainConfig':
+        "Check every field (clear errors), and fill `epochs` from the method when it is None."
         check_choice('method', self.method, sorted(METHODS)); check_choice('optimizer', self.optimizer, ['sgd', 'adamw'])
+        if self.epochs is None: self.epochs = self.build_method().epochs
         for name in ('epochs', 'batch_size', 'val_n', 'val_attack_steps'): check_number(name, getattr(self, name), lo=1, integer=True)
         for name in ('warmup_steps', 'seed'): check_number(name, getattr(self, name), lo=0, integer=True)
         check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
@@ -97,9 +100,9 @@ def _append_jsonl(path: Path, row: dict) -> None:
 def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackConfig) -> dict:
     "Clean and `attack` accuracy on validation images `x`, `y` (never a test set), for model selection."
     clf = ZeroShotClassifier.from_dataset(cm, spec)
-    with torch.no_grad(): clean = (clf(x).argmax(-1) == y).float().mean().item()
-    robust = (clf(attack.run(clf, x, y)).argmax(-1) == y).float().mean().item()
-    return {'val_clean_acc': clean, 'val_robust_acc': robust, 'val_n': len(y)}
+    clean = robust_accuracy(clf, x, y)
+    robust = robust_accuracy(clf, x, y, lambda xb, yb: attack.run(clf, xb, yb))
+    return {'val_clean_acc': clean['accuracy'], 'val_robust_acc': robust['accuracy'], 'val_n': clean['n']}
 
 class _Distributed:
     "This process's place in a `torchrun` job (rank 0 of 1 without one)."

@@ -20,18 +20,32 @@ def execute(tmp_path, notebook, **parameters):
 
 
 def test_evaluate_writes_a_results_table(tmp_path):
-    execute(tmp_path, 'evaluate.ipynb', datasets='suite-shape,suite-color', n=40, out=str(tmp_path / 'runs'))
+    execute(tmp_path, 'evaluate.ipynb', datasets='suite-shape,suite-color', attacks='pgd,superclass', epsilons='1,2',
+            steps=2, n=40, out=str(tmp_path / 'runs'))
     (run,) = (tmp_path / 'runs').iterdir()
     results = pd.read_csv(run / 'results.csv')
-    assert list(results.dataset) == ['suite-shape', 'suite-color']
-    assert (results.n == 40).all() and results.top1.between(0, 100).all()
-    assert (results.resolution == 48).all()
+    assert set(results.dataset) == {'suite-shape', 'suite-color'}
+    assert (results.n == 40).all() and results.accuracy.between(0, 100).all() and (results.resolution == 48).all()
+    assert set(results.eps) == {0, 1, 2} and set(results.attack) == {'none', 'pgd', 'superclass'}
+    assert {'norm', 'steps', 'step_size', 'seed', 'checkpoint', 'model_input'} <= set(results.columns)
+
+
+def test_train_then_evaluate_the_run(tmp_path):
+    execute(tmp_path, 'train.ipynb', method='tecoa', epochs=1, train_n=64, batch_size=32, val_n=32, test_n=32,
+            out=str(tmp_path / 'runs'))
+    run = tmp_path / 'runs' / 'tecoa'
+    assert (run / 'test_shape.csv').exists()
+    execute(tmp_path, 'evaluate.ipynb', run=str(run), datasets='suite-color', attacks='pgd', epsilons='1', steps=2, n=32)
+    results = pd.read_csv(run / 'eval' / 'results.csv')
+    assert (results.method == 'tecoa').all() and results.checkpoint.str.endswith('best.safetensors').all()
 
 
 @pytest.mark.parametrize('parameters, message', [
     (dict(model='no-such-model'), "Unknown model 'no-such-model'"),
     (dict(datasets='cifar11'), "Unknown dataset 'cifar11'"),
     (dict(n='many'), 'n must be an integer'),
+    (dict(attacks='pgd,fgsm'), "Unknown attack 'fgsm'"),
+    (dict(run='/no/such/run'), 'does not exist'),
 ])
 def test_evaluate_rejects_bad_parameters(tmp_path, parameters, message):
     with pytest.raises(pm.PapermillExecutionError, match=message):
@@ -39,5 +53,5 @@ def test_evaluate_rejects_bad_parameters(tmp_path, parameters, message):
 
 
 def test_train_rejects_an_unknown_method(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError, match="Unknown method 'tecao'; choose one of: agft, fare, none, pmg-aft, tecoa"):
+    with pytest.raises(pm.PapermillExecutionError, match="Unknown method 'tecao'; choose one of: agft, fare, hierarchical, none, plain-at, pmg-aft, saft, tecoa, tga-zsr, tima"):
         execute(tmp_path, 'train.ipynb', method='tecao', out=str(tmp_path / 'runs'))

@@ -1,9 +1,11 @@
 """Write README.md from nbs/index.ipynb (nbdev's own `nbdev_readme` needs Quarto, which cannot be installed here).
 
-Markdown cells are copied as they are; code cells become python blocks, and their saved text outputs follow them.
-Cells whose first line is a `#| hide` directive are left out. `--check` exits 1 when README.md is out of date.
+Markdown cells are copied as they are, with Quarto's `{{< include path >}}` replaced by that file (path relative to
+nbs/, as Quarto reads it) and links into `../` made relative to the repository root; code cells become python blocks,
+and their saved text outputs follow them. Cells whose first line is a `#| hide` directive are left out. `--check`
+exits 1 when README.md is out of date.
 """
-import sys
+import re, sys
 from pathlib import Path
 
 import nbformat
@@ -17,7 +19,9 @@ def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
     for cell in nb.cells:
         src = cell.source.strip()
         if not src or src.startswith('#| hide'): continue
-        if cell.cell_type == 'markdown': parts.append(src)
+        if cell.cell_type == 'markdown':
+            src = re.sub(r'\{\{< include (\S+) >\}\}', lambda m: (nb_path.parent / m.group(1)).read_text(encoding='utf-8').strip(), src)
+            parts.append(src.replace('](../', ']('))
         elif cell.cell_type == 'code':
             parts.append(f'```python\n{src}\n```')
             text = ''.join(o.get('text', '') for o in cell.get('outputs', []) if o.get('output_type') == 'stream')
