@@ -168,11 +168,13 @@ def _pgd(objective, x, eps, cfg, cm):
     return pgd(objective, x, eps / 255, cfg.steps, eps / 4 / 255, cfg.norm, model=cm.model, generator=gen)
 
 # %% ../nbs/08_evaluate.ipynb
-def save_results(df: pd.DataFrame, out, config: EvalConfig, name: str = 'eval') -> Path:
-    "Write `results.csv` and `results.json` into a new folder `out/name` (never overwriting an earlier evaluation)."
+def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], name: str = 'eval') -> Path:
+    """Write `results.csv` and `results.json` (with the evaluation config, or configs when the table joins several
+    evaluations) into a new folder `out/name`, never overwriting an earlier evaluation."""
     folder = new_run_dir(out, name)
     df.to_csv(folder / 'results.csv', index=False)
-    save_json({'config': asdict(config), 'skipped': df.attrs.get('skipped', []), 'rows': df.to_dict(orient='records')},
+    configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
+    save_json({'config': configs, 'skipped': df.attrs.get('skipped', []), 'rows': df.to_dict(orient='records')},
               folder / 'results.json')
     return folder
 

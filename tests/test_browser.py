@@ -1,0 +1,73 @@
+"""explore.ipynb in a real browser: JupyterLab on 127.0.0.1, driven by Debian's Chromium through playwright-python.
+
+The test runs every cell, moves the perturbation viewer's image slider, and checks that its figure changed. It needs
+`/usr/bin/chromium` (`apt-get install chromium`) and playwright; CI installs both and sets SAFT_NB_BROWSER_TEST=1,
+which turns a missing browser into a failure instead of a skip.
+"""
+import json, os, shutil, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+
+if not Path(CHROMIUM).exists() and not os.environ.get('SAFT_NB_BROWSER_TEST'):
+    pytest.skip('Chromium is not installed (apt-get install chromium)', allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    "JupyterLab serving a copy of explore.ipynb (the sources stay untouched), its news toast switched off."
+    shutil.copy(ROOT / 'nbs' / 'explore.ipynb', tmp_path / 'explore.ipynb')
+    settings = tmp_path / 'settings' / '@jupyterlab' / 'apputils-extension'
+    settings.mkdir(parents=True)
+    (settings / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false', 'checkForUpdates': False}))
+    port, token = _free_port(), 'saft-nb-test'
+    env = {**os.environ, 'IN_TEST': '1', 'JUPYTERLAB_SETTINGS_DIR': str(tmp_path / 'settings'), 'MPLBACKEND': 'Agg'}
+    server = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--allow-root', '--ServerApp.ip=127.0.0.1',
+                               f'--ServerApp.port={port}', f'--IdentityProvider.token={token}',
+                               f'--ServerApp.root_dir={tmp_path}'], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f'http://127.0.0.1:{port}/api/status?token={token}', timeout=1); break
+            except OSError: time.sleep(0.5)
+        else: raise RuntimeError('JupyterLab did not start')
+        yield f'http://127.0.0.1:{port}/lab/tree/explore.ipynb?token={token}'
+    finally:
+        server.terminate(); server.wait(30)
+
+
+def _first_figure(page) -> str:
+    "The perturbation viewer's current figure (the first image in the notebook's outputs)."
+    return page.locator('.jp-OutputArea-output img').first.get_attribute('src')
+
+
+def test_explore_runs_in_jupyterlab_and_reacts_to_a_control(lab):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={'width': 1400, 'height': 1000})
+        page.goto(lab)
+        page.locator('.jp-Notebook').wait_for(timeout=60_000)
+        page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=60_000)
+        page.get_by_role('menuitem', name='Run', exact=True).click()
+        page.get_by_role('menuitem', name='Run All Cells', exact=True).click()
+        page.locator('.widget-slider .noUi-handle').first.wait_for(timeout=120_000)
+        page.locator('.jp-OutputArea-output img').first.wait_for(timeout=120_000)
+        before = _first_figure(page)
+        handle = page.locator('.widget-slider .noUi-handle').first
+        handle.focus(); handle.press('ArrowRight')                       # the image slider: image 0 -> 1
+        page.wait_for_function('src => document.querySelector(".jp-OutputArea-output img").src !== src', arg=before,
+                               timeout=60_000)
+        assert _first_figure(page) != before
+        browser.close()
