@@ -56,14 +56,19 @@ class EvalConfig:
 
     def validate(self) -> 'EvalConfig':
         "Check every field; lists may come as comma-separated strings (papermill parameters)."
-        split = lambda v: [s.strip() for s in v.split(',') if s.strip()] if isinstance(v, str) else list(v)
+        def split(v):   # papermill passes '1,2' as a string and 1 as a number
+            if isinstance(v, str): return [s.strip() for s in v.split(',') if s.strip()]
+            return [v] if isinstance(v, (int, float)) else list(v)
+        def numbers(name, v):
+            try: return [float(e) for e in split(v)]
+            except (TypeError, ValueError): raise ConfigError(f"{name} must be numbers in 1/255 units, like 1,2,4; got {v!r}.") from None
         self.datasets = suite_datasets() if self.datasets == 'suite' else split(self.datasets)
         known = list_datasets()
         for d in self.datasets: check_choice('dataset', d, known)
         self.attacks = split(self.attacks)
         for a in self.attacks: check_choice('attack', a, ATTACKS)
-        self.epsilons = [float(e) for e in split(self.epsilons)]
-        self.aa_epsilons = self.epsilons if self.aa_epsilons is None else [float(e) for e in split(self.aa_epsilons)]
+        self.epsilons = numbers('epsilons', self.epsilons)
+        self.aa_epsilons = self.epsilons if self.aa_epsilons is None else numbers('aa_epsilons', self.aa_epsilons)
         for e in self.epsilons + self.aa_epsilons: check_number('epsilon (in 1/255 units)', e, lo=0, hi=64, lo_open=True)
         for name in ('steps', 'aa_steps', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
         check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
