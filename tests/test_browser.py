@@ -47,6 +47,22 @@ def lab(tmp_path):
         server.terminate(); server.wait(30)
 
 
+def _run_all_cells(page, attempts: int = 3):
+    """Run > Run All Cells once the kernel is idle, until a cell has started: the menu item does nothing while the
+    kernel session is still connecting, so a click that started nothing is tried again."""
+    for attempt in range(attempts):
+        page.locator('.jp-Notebook').wait_for(timeout=60_000)
+        page.get_by_text('| Idle').first.wait_for(timeout=120_000)       # the status bar: kernel connected and idle
+        page.get_by_role('menuitem', name='Run', exact=True).click()
+        page.get_by_role('menuitem', name='Run All Cells', exact=True).click()
+        try:
+            page.locator('.jp-InputPrompt', has_text='[*]').or_(page.locator('.jp-InputPrompt', has_text='[1]')).first.wait_for(timeout=20_000)
+            return
+        except Exception:
+            page.keyboard.press('Escape')
+    raise AssertionError(f'Run All Cells started no cell in {attempts} attempts')
+
+
 def _first_figure(page) -> str:
     "The perturbation viewer's current figure (the first image in the notebook's outputs)."
     return page.locator('.jp-OutputArea-output img').first.get_attribute('src')
@@ -58,11 +74,8 @@ def test_explore_runs_in_jupyterlab_and_reacts_to_a_control(lab):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={'width': 1400, 'height': 1000})
         page.goto(lab)
-        page.locator('.jp-Notebook').wait_for(timeout=60_000)
-        page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=60_000)
-        page.get_by_role('menuitem', name='Run', exact=True).click()
-        page.get_by_role('menuitem', name='Run All Cells', exact=True).click()
-        page.locator('.widget-slider .noUi-handle').first.wait_for(timeout=120_000)
+        _run_all_cells(page)
+        page.locator('.widget-slider .noUi-handle').first.wait_for(timeout=180_000)
         page.locator('.jp-OutputArea-output img').first.wait_for(timeout=120_000)
         before = _first_figure(page)
         handle = page.locator('.widget-slider .noUi-handle').first
