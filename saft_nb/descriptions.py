@@ -17,8 +17,8 @@ from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, check_
 
 # %% auto 0
 __all__ = ['SCHEMA', 'DEFAULT_PROMPT', 'DescriptionSet', 'load_descriptions', 'normalize_name', 'MatchReport',
-           'match_descriptions', 'descriptions_for', 'ChatClient', 'generate_descriptions', 'refine_text',
-           'refine_top_k', 'refine_by_images']
+           'match_descriptions', 'dataset_descriptions', 'descriptions_for', 'ChatClient', 'generate_descriptions',
+           'refine_text', 'refine_top_k', 'refine_by_images']
 
 # %% ../nbs/05_descriptions.ipynb
 SCHEMA = 'saft-nb/descriptions/v1'
@@ -79,6 +79,11 @@ def match_descriptions(classnames: list[str], descriptions: DescriptionSet | dic
         index[k] = key
     matched = {c: index[normalize_name(c)] for c in classnames if normalize_name(c) in index}
     return MatchReport(matched, [c for c in classnames if c not in matched])
+
+def dataset_descriptions(spec, source=None) -> DescriptionSet | None:
+    "Descriptions for dataset `spec`: `source` (a file or shipped set) if given, the suite's own set for its label spaces, else None."
+    if source: return load_descriptions(source)
+    return load_descriptions('suite') if spec.name.startswith('suite-') else None
 
 def descriptions_for(classnames: list[str], descriptions: DescriptionSet | dict, templates: list[str] | None = None,
                      verbose: bool = True) -> tuple[dict[str, list[str]], MatchReport]:

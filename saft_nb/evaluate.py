@@ -15,7 +15,7 @@ from .attacks import AttackConfig, EnsembleCrossEntropy, MultiLevel, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
                           resolve_device, save_json)
 from .data import Hierarchy, get_spec, list_datasets, load_dataset
-from .descriptions import descriptions_for, load_descriptions
+from .descriptions import dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 
 # %% auto 0
@@ -103,9 +103,9 @@ def _test_images(name: str, cfg: EvalConfig, image_size: int):
     return ds.spec, x, y
 
 def _description_classifier(cm, spec, cfg: EvalConfig):
-    source = cfg.descriptions or ('suite' if spec.name.startswith('suite-') else None)
-    if source is None: return None
-    found, report = descriptions_for(spec.classnames, load_descriptions(source), spec.templates, verbose=False)
+    described = dataset_descriptions(spec, cfg.descriptions)
+    if described is None: return None
+    found, report = descriptions_for(spec.classnames, described, spec.templates, verbose=False)
     if report.missing == spec.classnames: return None
     return ZeroShotClassifier(cm, text_bank(cm, spec.classnames, descriptions=found), 100.0, spec.classnames)
 

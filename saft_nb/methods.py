@@ -17,7 +17,7 @@ import torch.nn as nn
 from .attacks import CrossEntropy, EmbeddingDistance, EnsembleCrossEntropy, Objective, SoftCrossEntropy
 from .core import ConfigError, check_choice, check_number
 from .data import Hierarchy
-from .descriptions import DescriptionSet, descriptions_for, load_descriptions, refine_top_k
+from .descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
 from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_parameters, text_states
 
 # %% auto 0
@@ -240,11 +240,11 @@ class SAFT(TGAZSR):
         self.clf = self.match_report = None
     def prepare(self, ctx, train_set=None):
         spec = ctx.spec
-        source = self.descriptions or ('suite' if spec.name.startswith('suite-') else None)
-        if source is None:
+        described = dataset_descriptions(spec, self.descriptions)
+        if described is None:
             raise ConfigError(f"SAFT needs class descriptions for {spec.name}: pass descriptions='path/to/file.json' "
                               "(CuPL / SAFT style {class: [sentences]} or saft-nb's schema).")
-        found, self.match_report = descriptions_for(spec.classnames, load_descriptions(source), spec.templates)
+        found, self.match_report = descriptions_for(spec.classnames, described, spec.templates)
         refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}')
         self.clf = ZeroShotClassifier(ctx.student, text_bank(ctx.teacher, spec.classnames, descriptions=refined.descriptions),
                                       ctx.clf.logit_scale, spec.classnames)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .attacks import AttackConfig, EnsembleCrossEntropy, pgd
 from .data import Hierarchy, get_spec, load_dataset
-from .descriptions import descriptions_for, load_descriptions
+from .descriptions import dataset_descriptions, descriptions_for
 from .evaluate import load_for_evaluation
 from .models import ZeroShotClassifier, text_bank
 
@@ -54,7 +54,7 @@ def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = 1.0, steps: 
     return AttackConfig('pgd', eps=eps, steps=steps, step_size=eps / 4, objective='cw' if attack == 'cw' else 'ce', seed=seed).run(clf, x, y)
 
 def _descriptions(spec) -> dict:
-    return descriptions_for(spec.classnames, load_descriptions('suite'), spec.templates, verbose=False)[0]
+    return descriptions_for(spec.classnames, dataset_descriptions(spec), spec.templates, verbose=False)[0]
 
 # %% ../nbs/09_viz.ipynb
 def perturbation_data(model: str, dataset: str, index: int, attack: str = 'pgd', eps: float = 1.0, top: int = 5) -> dict:
