@@ -1,0 +1,262 @@
+"""Training and evaluation throughput of saft-nb against reference loops that compute what the official code computes.
+
+    python benchmarks/speed.py                       # the embedded model on the CPU; ViT-B/32 at 224 px too on a GPU
+    python benchmarks/speed.py --only cpu --batch 64 --steps 4
+
+Every workload runs twice in this process, on the same batches and from the same weights:
+- saft-nb: the training loop's own step (`train.adversarial_loss`, backward, AdamW step), evaluation's PGD;
+- reference, as the official TeCoA / FARE / SAFT loops do it: every attack step and every training step re-encodes
+  all class prompts (or all K x C descriptions) with the text encoder under autograd, every parameter requires a
+  gradient (frozen means "not in the optimizer"), the frozen original model runs with gradients, all in fp32.
+Workloads: TeCoA (PGD-2), FARE (PGD-10), SAFT (K descriptions, semantic-ensemble PGD-2 + attention terms), and
+PGD-100 evaluation (1/255; saft-nb stops attacking an image once it is misclassified, the reference runs all steps).
+On the CPU they run twice: on the suite's shapes (10 classes: few prompts, so re-encoding them costs little) and on
+random images with the papers' prompt counts: TeCoA's one template over ImageNet's 1000 class names, SAFT's 5
+descriptions for each of 200 classes (TinyImageNet's count; ImageNet templates stand in for descriptions).
+On a GPU, saft-nb trains under bf16 autocast (its evaluation attacks stay fp32), and the script prints the model-FLOPs
+utilization of saft-nb's ViT-B/32 training steps (FLOPs counted by torch's FlopCounterMode) and peak memory.
+Not a test: it prints images per second and the ratios; the docs quote its output with the machine it ran on.
+"""
+import argparse, copy, dataclasses, json, os, platform, tempfile, time
+
+import torch
+import torch.nn.functional as F
+
+from saft_nb.attacks import CrossEntropy, pgd, random_start
+from saft_nb.data import get_spec, load_dataset
+from saft_nb.descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
+from saft_nb.methods import MethodContext, attention_maps
+from saft_nb.models import load_model
+from saft_nb.train import TrainConfig, _LossModule, adversarial_loss
+
+# dense bf16 peak of the GPUs we know, for model-FLOPs utilization
+PEAK_BF16_FLOPS = {'H100': 989e12, 'H200': 989e12, 'A100': 312e12, 'L40S': 362e12}
+
+
+class Reference:
+    "A copy of the model trained the way the official loops train it; `texts` is K lists of C prompts."
+    def __init__(self, cm, texts: list[list[str]], teacher: bool = False, logit_scale: float = 100.0):
+        self.model = copy.deepcopy(cm.model).train().requires_grad_(True)
+        self.teacher = copy.deepcopy(cm.model).requires_grad_(True) if teacher else None
+        self.tokens = cm.tokenizer([t for row in texts for t in row]).to(cm.device)
+        self.k, self.c, self.scale, self.cm = len(texts), len(texts[0]), logit_scale, cm
+        self.opt = torch.optim.AdamW(self.model.visual.parameters(), lr=1e-5)
+
+    def preprocess(self, x):
+        if x.shape[-1] != self.cm.image_size: x = F.interpolate(x, size=self.cm.image_size, mode='bicubic', align_corners=False)
+        mean, std = (torch.tensor(v, device=x.device).view(1, 3, 1, 1) for v in (self.cm.mean, self.cm.std))
+        return (x - mean) / std
+
+    def text_members(self, model):   # K x C x d: every prompt through the text encoder, with autograd, every call
+        return F.normalize(model.encode_text(self.tokens), dim=-1).view(self.k, self.c, -1)
+
+    def member_logits(self, x, model=None):
+        model = model or self.model
+        image = F.normalize(model.encode_image(self.preprocess(x)), dim=-1)
+        return self.scale * torch.einsum('bd,kcd->kbc', image, self.text_members(model))
+
+    def logits(self, x):   # the template ensemble of the zero-shot classifier, recomputed from the text encoder
+        image = F.normalize(self.model.encode_image(self.preprocess(x)), dim=-1)
+        return self.scale * image @ F.normalize(self.text_members(self.model).mean(0), dim=-1).T
+
+    def pgd(self, loss_fn, x, eps, steps, alpha, start, momentum=0.0):
+        "The official PGD: loss.backward() on the whole graph (gradients land in every parameter too), sign steps."
+        delta, g = (start - x).detach(), torch.zeros_like(x)
+        for _ in range(steps):
+            delta.requires_grad_(True)
+            loss_fn(x + delta).backward()
+            grad = delta.grad / delta.grad.abs().mean((1, 2, 3), keepdim=True).clamp_min(1e-12) if momentum else delta.grad
+            g = momentum * g + grad if momentum else grad
+            delta = (delta.detach() + alpha * g.sign()).clamp(-eps, eps)
+            delta = ((x + delta).clamp(0, 1) - x).detach()
+            self.model.zero_grad(set_to_none=True)
+        return x + delta
+
+    def update(self, loss):
+        self.opt.zero_grad(set_to_none=True); loss.backward(); self.opt.step()
+        self.model.zero_grad(set_to_none=True)
+        if self.teacher is not None: self.teacher.zero_grad(set_to_none=True)
+        return loss
+
+    def tecoa_step(self, x, y, start, eps, steps, alpha):
+        x_adv = self.pgd(lambda xa: F.cross_entropy(self.logits(xa), y), x, eps, steps, alpha, start)
+        return self.update(F.cross_entropy(self.logits(x_adv), y))
+
+    def fare_step(self, x, y, start, eps, steps, alpha):
+        target = self.teacher.encode_image(self.preprocess(x))   # the frozen original, run with gradients
+        embed = lambda xa: self.model.encode_image(self.preprocess(xa))
+        x_adv = self.pgd(lambda xa: ((embed(xa) - target.detach()) ** 2).sum(1).mean(), x, eps, steps, alpha, start, momentum=0.9)
+        return self.update(((embed(x_adv) - target.detach()) ** 2).sum(1).mean())
+
+    def tokens_and_members(self, model, x):
+        visual = model.visual; visual.output_tokens = True
+        try: pooled, tokens = visual(self.preprocess(x))
+        finally: visual.output_tokens = False
+        return pooled, tokens @ visual.proj
+
+    def saft_step(self, x, y, start, eps, steps, alpha, weights=(0.08, 0.05)):
+        ensemble_ce = lambda logits: torch.stack([F.cross_entropy(l, y) for l in logits]).mean()
+        x_adv = self.pgd(lambda xa: ensemble_ce(self.member_logits(xa)), x, eps, steps, alpha, start)
+        size = self.cm.image_size
+        texts = self.text_members(self.model)                                 # re-encoded for the loss
+        pooled_adv, tokens_adv = self.tokens_and_members(self.model, x_adv)
+        _, tokens_clean = self.tokens_and_members(self.model, x)
+        _, tokens_orig = self.tokens_and_members(self.teacher, x)               # frozen model, with gradients
+        target = attention_maps(tokens_orig, self.text_members(self.teacher)[:, y], size)
+        logits = self.scale * torch.einsum('bd,kcd->kbc', F.normalize(pooled_adv, dim=-1), texts)
+        refine = (attention_maps(tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
+        constrain = (attention_maps(tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
+        return self.update(ensemble_ce(logits) + weights[0] * refine + weights[1] * constrain)
+
+
+def prompts(spec, templates=None, descriptions=None) -> list[list[str]]:
+    "K x C prompts in the order `text_bank` encodes them."
+    if descriptions is None: return [[t.format(c) for c in spec.classnames] for t in (templates or spec.templates)]
+    k = max(len(descriptions[c]) for c in spec.classnames)
+    return [[descriptions[c][i % len(descriptions[c])] for c in spec.classnames] for i in range(k)]
+
+
+def ours(cm, spec, method_name, options, bf16):
+    "The training loop's step, set up as `train()` sets it up."
+    cfg = TrainConfig(method=method_name, method_options=options, bf16=bf16).validate()
+    method, attack = cfg.build_method(), cfg.training_attack()
+    ctx = MethodContext.build(cm, spec)
+    method.prepare(ctx, None)
+    params = method.trainable_parameters(cm)
+    for p in cm.model.parameters(): p.requires_grad_(False)
+    for p in params: p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=1e-5)
+    loss_module = _LossModule(cm.model, method.module, lambda *a: method.loss(ctx, *a))
+    def step(x, y, start):
+        loss, _ = adversarial_loss(method, ctx, loss_module, attack, x, y, start, bf16)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        return loss
+    return step, method, attack, ctx
+
+
+def timed(step, batches, sync) -> tuple[float, float]:
+    "Seconds per batch (one warm-up batch, then the rest) and the warm-up's loss, where both loops start alike."
+    first = step(*batches[0]).item(); sync()
+    t0 = time.perf_counter()
+    for b in batches[1:]: step(*b)
+    sync()
+    return (time.perf_counter() - t0) / (len(batches) - 1), first
+
+
+def run(device: str, arch: str | None, dataset: str, batch: int, steps: int, eval_n: int, bf16: bool):
+    dev = torch.device(device)
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    base, spec = load_model(arch or 'embedded', None, dev), get_spec(dataset)
+    descriptions_file = None
+    if dataset.startswith('suite'):   # the suite's real images and labels
+        ds = load_dataset(dataset, 'train')
+        images = torch.stack([ds[i][0] for i in range(batch * steps)]); labels = torch.tensor([ds[i][1] for i in range(batch * steps)])
+    else:   # random images at the model's resolution, the papers' prompt counts: TeCoA's one template x 1000 classes;
+        # SAFT's 5 descriptions x 200 classes (TinyImageNet's count; 5 templates stand in for the descriptions)
+        spec = dataclasses.replace(spec, templates=['This is a photo of a {}.'])
+        g = torch.Generator().manual_seed(0)
+        images = torch.rand(batch * steps, 3, base.image_size, base.image_size, generator=g)
+        labels = torch.randint(0, len(spec.classnames), (batch * steps,), generator=g)
+        # no shipped descriptions for real datasets: 5 templates per class stand in for them (the same K x C prompts)
+        saft_classes = get_spec(dataset).classnames[:200]
+        descriptions_file = os.path.join(tempfile.mkdtemp(), 'descriptions.json')
+        json.dump({c: [t.format(c) for t in get_spec(dataset).templates[:5]] for c in saft_classes}, open(descriptions_file, 'w'))
+    images, labels = images.to(dev), labels.to(dev)
+    batches = [(images[i:i + batch], labels[i:i + batch]) for i in range(0, len(images), batch)]
+    name = arch or 'embedded model'
+    print(f'\n## {name} on {device}, {dataset} ({len(spec.classnames)} classes, {base.image_size} px): batch {batch}, {len(batches) - 1} timed batches after one warm-up, '
+          f'{torch.get_num_threads()} CPU threads; saft-nb training in {"bf16 autocast" if bf16 else "fp32"}, reference fp32')
+    print(f"{'workload':34s} {'saft-nb img/s':>14s} {'reference img/s':>16s} {'ratio':>7s}  (saft-nb / reference)")
+    results = {}
+    for label, method_name, options in [('TeCoA training (PGD-2)', 'tecoa', {}), ('FARE training (PGD-10)', 'fare', {}),
+                                        ('SAFT training (K descriptions)', 'saft', {'descriptions': descriptions_file} if descriptions_file else {})]:
+        method_spec, method_batches = spec, batches
+        if method_name == 'saft' and descriptions_file:
+            method_spec = dataclasses.replace(spec, classnames=spec.classnames[:200])
+            method_batches = [(x, y % 200) for x, y in batches]
+        cm = copy.deepcopy(base)
+        step, method, attack, ctx = ours(cm, method_spec, method_name, options, bf16)
+        if method_name == 'saft':
+            found, _ = descriptions_for(method_spec.classnames, dataset_descriptions(method_spec, descriptions_file), method_spec.templates)
+            texts = prompts(method_spec, descriptions=refine_top_k(DescriptionSet(found), ctx.teacher, method.k, template='{}').descriptions)
+        else: texts = prompts(method_spec)
+        ref = Reference(base, texts, teacher=method_name in ('fare', 'saft'))
+        ref_step = {'tecoa': ref.tecoa_step, 'fare': ref.fare_step, 'saft': ref.saft_step}[method_name]
+        eps, alpha = attack.eps01, attack.step01
+        gen = torch.Generator(device=dev).manual_seed(0)
+        starts = [random_start(x, eps, 'linf', gen) for x, _ in method_batches]
+        with_start = [(x, y, s) for (x, y), s in zip(method_batches, starts)]
+        mem = []
+        if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+        t_ours, loss_ours = timed(step, with_start, sync)
+        if dev.type == 'cuda': mem.append(torch.cuda.max_memory_allocated() / 2**30); torch.cuda.reset_peak_memory_stats()
+        t_ref, loss_ref = timed(lambda x, y, s: ref_step(x, y, s, eps, attack.steps, alpha), with_start, sync)
+        if dev.type == 'cuda': mem.append(torch.cuda.max_memory_allocated() / 2**30)
+        results[method_name] = (batch / t_ours, batch / t_ref)
+        print(f'{label:34s} {batch / t_ours:14.1f} {batch / t_ref:16.1f} {t_ref / t_ours:6.2f}x'
+              + f'  first loss {loss_ours:.4f} / {loss_ref:.4f}' + (f'  peak {mem[0]:.1f} / {mem[1]:.1f} GiB' if mem else ''))
+        if dev.type == 'cuda' and method_name == 'tecoa': mfu(step, with_start[1], t_ours, dev)
+        del cm, ref
+    evaluation(base, spec, batches, eval_n, dev, sync, early_stop=dataset.startswith('suite'))
+    return results
+
+
+def mfu(step, batch, seconds, dev):
+    "Model-FLOPs utilization of one saft-nb training step: counted FLOPs / time / the GPU's dense bf16 peak."
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter: step(*batch)
+    flops = counter.get_total_flops()
+    gpu = torch.cuda.get_device_name(dev)
+    peak = next((v for k, v in PEAK_BF16_FLOPS.items() if k in gpu), None)
+    line = f'  TeCoA step: {flops / 1e12:.2f} TFLOP in {seconds * 1e3:.0f} ms = {flops / seconds / 1e12:.0f} TFLOP/s'
+    print(line + (f', MFU {flops / seconds / peak:.1%} of {peak / 1e12:.0f} TFLOP/s ({gpu})' if peak else f' ({gpu}: peak unknown)'))
+
+
+def evaluation(base, spec, batches, n, dev, sync, early_stop=True):
+    """PGD-100 at 1/255 in fp32: evaluation's attack against the reference's, on the same images and starts. On random
+    images or weights every image is misclassified at once, so there both attack every image for all 100 steps."""
+    from saft_nb.models import ZeroShotClassifier
+    x = torch.cat([b[0] for b in batches])[:n]; y = torch.cat([b[1] for b in batches])[:n]
+    clf = ZeroShotClassifier.from_dataset(base, spec)
+    ref = Reference(base, prompts(spec)); ref.model.eval()
+    eps, alpha = 1 / 255, 0.25 / 255
+    start = random_start(x, eps, 'linf', torch.Generator(device=dev).manual_seed(0))
+    sync(); t0 = time.perf_counter()
+    x_ours = pgd(CrossEntropy(clf, y), x, eps, 100, alpha, model=base.model, start=start, track_best=early_stop)
+    sync(); t_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    x_ref = ref.pgd(lambda xa: F.cross_entropy(ref.logits(xa), y), x, eps, 100, alpha, start)
+    sync(); t_ref = time.perf_counter() - t0
+    with torch.no_grad():
+        acc_ours, acc_ref = ((clf(xa).argmax(-1) == y).float().mean().item() for xa in (x_ours, x_ref))
+    label = 'PGD-100 evaluation (fp32)' if early_stop else 'PGD-100, all steps (fp32)'
+    print(f"{label:34s} {len(x) / t_ours:14.1f} {len(x) / t_ref:16.1f} {t_ref / t_ours:6.2f}x"
+          f"  robust accuracy {acc_ours:.1%} / {acc_ref:.1%}, n={len(x)}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--only', choices=['cpu', 'gpu'], help='run only the embedded CPU part or only the ViT-B/32 GPU part')
+    ap.add_argument('--batch', type=int, default=64, help='embedded model batch (the suite default)')
+    ap.add_argument('--steps', type=int, default=4, help='batches per workload (the first one is a warm-up)')
+    ap.add_argument('--eval-n', type=int, default=128)
+    ap.add_argument('--gpu-batch', type=int, default=128)
+    ap.add_argument('--cpu-bf16', action='store_true', help="train saft-nb's side under bf16 autocast on the CPU too")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    print(f'# saft-nb speed benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}'
+          + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ', no GPU'))
+    if args.only != 'gpu':
+        run('cpu', None, 'suite-shape', args.batch, args.steps, args.eval_n, args.cpu_bf16)
+        # the same model facing the papers' prompt counts (1000 prompts: TeCoA on ImageNet, SAFT on TinyImageNet)
+        run('cpu', None, 'imagenet', args.batch, 3, args.eval_n // 2, args.cpu_bf16)
+    if args.only != 'cpu':
+        if torch.cuda.is_available():
+            torch.backends.cuda.matmul.allow_tf32 = False   # the reference's fp32 is real fp32
+            run('cuda', 'ViT-B-32', 'imagenet', args.gpu_batch, args.steps, 256, True)
+        else: print('\nNo GPU here: the ViT-B/32 part needs one.')
+
+
+if __name__ == '__main__':
+    main()
