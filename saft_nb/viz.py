@@ -192,14 +192,17 @@ class _View:
         import io
         from IPython.display import Image, clear_output, display
         self.data = self.compute()
-        if self.figure is not None: plt.close(self.figure)
         self.figure = self.draw(self.data)
+        plt.close(self.figure)   # the view shows it as a PNG; `self.figure` can still be saved
         png = io.BytesIO(); self.figure.savefig(png, format='png', dpi=90)
+        self.png = png.getvalue()
         with self.out:   # a PNG, whatever matplotlib backend the kernel runs
-            clear_output(wait=True); display(Image(png.getvalue()))
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+            clear_output(wait=True); display(Image(self.png))
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        "The live widget for Jupyter, and the current figure as a PNG for renderers without a kernel (docs, GitHub)."
+        import base64
+        return {**self.widget._repr_mimebundle_(include=include, exclude=exclude),
+                'image/png': base64.b64encode(self.png).decode()}
 
 def _model_options(models, runs_folder): return list(models) if models else ['embedded'] + find_runs(runs_folder)
 

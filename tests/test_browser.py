@@ -4,19 +4,15 @@ The test runs every cell, moves the perturbation viewer's image slider, and chec
 `/usr/bin/chromium` (`apt-get install chromium`) and playwright; CI installs both and sets SAFT_NB_BROWSER_TEST=1,
 which turns a missing browser into a failure instead of a skip.
 """
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+from chromium import ARGS, CHROMIUM, require_chromium
 
-if not Path(CHROMIUM).exists() and not os.environ.get('SAFT_NB_BROWSER_TEST'):
-    pytest.skip('Chromium is not installed (apt-get install chromium)', allow_module_level=True)
+ROOT = Path(__file__).resolve().parents[1]
+require_chromium()
 
 
 def _free_port() -> int:
@@ -26,8 +22,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path):
-    "JupyterLab serving a copy of explore.ipynb (the sources stay untouched), its news toast switched off."
-    shutil.copy(ROOT / 'nbs' / 'explore.ipynb', tmp_path / 'explore.ipynb')
+    "JupyterLab serving a copy of explore.ipynb without its saved outputs (the test must see live figures only)."
+    nb = json.loads((ROOT / 'nbs' / 'explore.ipynb').read_text())
+    for cell in nb['cells']:
+        if cell['cell_type'] == 'code': cell['outputs'] = []
+    (tmp_path / 'explore.ipynb').write_text(json.dumps(nb))
     settings = tmp_path / 'settings' / '@jupyterlab' / 'apputils-extension'
     settings.mkdir(parents=True)
     (settings / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false', 'checkForUpdates': False}))

@@ -1,0 +1,67 @@
+"""The documentation site: its notebooks' saved outputs are up to date, `tools/build_docs.py` builds it offline, and
+headless Chromium reads the home page, an API page and the explore tutorial from a local server."""
+import functools, http.server, subprocess, sys, threading
+from pathlib import Path
+
+import pytest
+
+from chromium import ARGS, CHROMIUM, require_chromium
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_saved_outputs_match_the_notebooks_code():
+    "The pages show saved outputs; a notebook edited after its outputs were made would document other code."
+    subprocess.run([sys.executable, str(ROOT / 'tools' / 'execute_nbs.py'), '--check'], cwd=ROOT, check=True)
+
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    require_chromium()
+    out = tmp_path_factory.mktemp('site')
+    subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), str(out)], cwd=ROOT, check=True)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                             functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{server.server_address[1]}'
+    finally: server.shutdown()
+
+
+@pytest.fixture(scope='module')
+def page(site):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser.new_page(viewport={'width': 1400, 'height': 1000})
+        browser.close()
+
+
+def _loaded_images(page, selector: str) -> int:
+    return page.eval_on_selector_all(selector, 'imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length')
+
+
+def test_home_page_has_the_results_table_figures_and_navigation(site, page):
+    page.goto(f'{site}/index.html')
+    assert 'saft-nb' in page.title()
+    headers = page.locator('table th').all_inner_texts()
+    assert {'model', 'method', 'clean', 'robust'} <= {h.strip() for h in headers}, headers
+    assert _loaded_images(page, 'img[src*="tradeoff"]') == 1
+    sidebar = page.locator('.sidebar-tree')
+    for caption in ('Tutorials', 'Library'): assert sidebar.get_by_text(caption).count() >= 1
+    for href in ('train.html', 'training.html', 'attacks.html', 'explore.html', 'results.html'):
+        assert sidebar.locator(f'a[href="{href}"]').count() == 1, href
+
+
+def test_api_page_shows_signatures_and_examples(site, page):
+    page.goto(f'{site}/attacks.html')
+    text = page.locator('article').inner_text()
+    text = ' '.join(text.split())
+    assert 'pgd (objective:' in text and 'x:torch.Tensor, eps:float, steps:int, step_size:float' in text   # pgd's signature
+    assert page.locator('#attackconfig').inner_text() == 'AttackConfig'   # the anchor nbdev's API links point to
+    assert page.locator('div.cell_input').count() > 10                         # the runnable examples under each unit
+
+
+def test_widgets_appear_as_their_static_figures(site, page):
+    page.goto(f'{site}/explore.html')
+    assert _loaded_images(page, 'article img') >= 3          # the three views, as the figures saved with them
+    assert 'Error displaying widget' not in page.locator('article').inner_text()

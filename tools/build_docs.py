@@ -1,0 +1,156 @@
+"""Build the documentation site into `_docs/` offline, from the same processed notebooks that `nbdev_docs` renders.
+
+    python tools/build_docs.py            # then open _docs/index.html, or: python -m http.server -d _docs
+
+Where Quarto is installed, `nbdev_docs` builds the site the standard nbdev way (and publishes it to GitHub Pages).
+Quarto cannot be installed everywhere (not here), so this command renders the same pages with Sphinx and myst-nb:
+
+1. nbdev processes the notebooks into `_proc/` (show_doc cells for every exported name, hidden cells dropped,
+   links to the API added): what Quarto would render. No notebook is executed: the pages show the outputs saved in
+   `nbs/` (`tools/execute_nbs.py` makes them and checks that they are up to date).
+2. Each processed notebook becomes a Sphinx source notebook in `build/docs_src/`: the front matter becomes the
+   page's title and summary, Quarto cell options (`#| echo: false`, `#| output: false`, `#| include: false`) become
+   myst-nb tags, Quarto's `{{< include >}}` is expanded, and widget outputs are dropped so that a view shows the
+   static figure saved with it. Page names and the navigation come from nbdev: the `output-file` of each page and
+   `nbs/sidebar.yml`.
+3. Sphinx renders them into `_docs/` with the Furo theme; links into the published site become relative links.
+"""
+import json, re, shutil, sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / 'build' / 'docs_src'
+WIDGET_MIMES = ('application/vnd.jupyter.widget-view+json', 'application/vnd.jupyter.widget-state+json')
+CELL_OPTIONS = {'echo: false': 'remove-input', 'output: false': 'remove-output', 'include: false': 'remove-cell'}
+
+
+def process_notebooks():
+    "nbdev's processing into `_proc/`, without the Quarto install that `nbdev_proc_nbs` attempts first."
+    import nbdev.doclinks
+    from nbdev.serve import proc_nbs
+    nbdev.doclinks._build_modidx()
+    return proc_nbs(force=True)
+
+
+def navigation(sidebar: Path = ROOT / 'nbs' / 'sidebar.yml') -> list:
+    "[(section or None, [notebook names])] in the order of nbdev's sidebar."
+    sections, loose = [], []
+    for item in yaml.safe_load(sidebar.read_text())['website']['sidebar']['contents']:
+        if isinstance(item, str): loose.append(item)
+        else: sections.append((item['section'], item['contents']))
+    return [(None, loose)] + sections
+
+
+def _front_matter(cell: dict) -> dict:
+    text = ''.join(cell['source']).strip()
+    if cell['cell_type'] != 'raw' or not text.startswith('---'): return {}
+    return yaml.safe_load(text.strip('-\n')) or {}
+
+
+def _include(match, base: Path) -> str:
+    "Quarto's include: the file's text, with its paths made relative to the site's root (figures/ is copied there)."
+    return (base / match.group(1)).read_text(encoding='utf-8')
+
+
+def _code_cell(cell: dict) -> dict:
+    lines = ''.join(cell['source']).splitlines()
+    options = [l[2:].strip() for l in lines if l.startswith('#|')]
+    tags = set(cell.get('metadata', {}).get('tags', []))
+    tags |= {tag for option, tag in CELL_OPTIONS.items() if option in options}
+    cell['source'] = '\n'.join(l for l in lines if not l.startswith('#|')).strip('\n')
+    cell['metadata'] = {'tags': sorted(tags)} if tags else {}
+    for out in cell.get('outputs', []):
+        for mime in WIDGET_MIMES: out.get('data', {}).pop(mime, None)
+    return cell
+
+
+def convert(nb: dict, base: Path) -> tuple[str, dict]:
+    "A processed notebook -> (page name, a notebook that Sphinx + myst-nb render like Quarto would)."
+    fm = _front_matter(nb['cells'][0]) if nb['cells'] else {}
+    cells = nb['cells'][1:] if fm else nb['cells']
+    page = Path(fm.get('output-file', 'index.html')).stem
+    out = []
+    if fm.get('title'):
+        summary = f"\n\n*{fm['description']}*" if fm.get('description') else ''
+        out.append({'cell_type': 'markdown', 'metadata': {}, 'source': f"# {fm['title']}{summary}"})
+    for cell in cells:
+        if cell['cell_type'] == 'raw': continue
+        if cell['cell_type'] == 'code': cell = _code_cell(cell)
+        else:
+            text = ''.join(cell['source'])
+            text = re.sub(r'\{\{< include (\S+) >\}\}', lambda m: _include(m, base), text)
+            cell = {**cell, 'source': text.replace('](../', '](')}
+        out.append(cell)
+    for c in out:
+        if c['cell_type'] == 'code':
+            for o in c.get('outputs', []):
+                md = o.get('data', {}).get('text/markdown')
+                if md is not None:   # show_doc's source links carry Pandoc attributes, which MyST would print
+                    text = ''.join(md) if isinstance(md, list) else md
+                    text = re.sub(r'\)\{target="_blank"[^}]*\}', ')', text)
+                    o['data']['text/markdown'] = re.sub(r'^\s*---\n', '', text)   # a rule can't sit inside an output
+    return page, {**nb, 'cells': out}
+
+
+def toctrees(pages: dict, nav: list) -> list:
+    "Markdown cells with the hidden toctrees that give Furo its sidebar (the home page is the root)."
+    cells = []
+    for section, names in nav:
+        entries = [pages[n] for n in names if n in pages and pages[n] != 'index']
+        if not entries: continue
+        caption = f':caption: {section}\n' if section else ''
+        cells.append({'cell_type': 'markdown', 'metadata': {},
+                      'source': f'```{{toctree}}\n:hidden:\n{caption}\n' + '\n'.join(entries) + '\n```'})
+    return cells
+
+
+def sphinx_conf(cfg) -> str:
+    return f'''# generated by tools/build_docs.py
+project = {cfg.title!r}
+author = {cfg.author!r}
+copyright = {cfg.copyright!r}
+html_title = {cfg.title!r}
+extensions = ['myst_nb']
+nb_execution_mode = 'off'                 # pages show the outputs saved in nbs/
+myst_enable_extensions = ['dollarmath', 'colon_fence']
+html_theme = 'furo'
+html_static_path = []
+exclude_patterns = ['_build']
+suppress_warnings = ['myst.header', 'misc.highlighting_failure']
+'''
+
+
+def build(out: Path = None) -> Path:
+    from nbdev.config import get_config
+    from sphinx.cmd.build import build_main
+    cfg = get_config()
+    out = Path(out or cfg.config_path / cfg.doc_path)
+    proc = process_notebooks()
+    shutil.rmtree(SRC, ignore_errors=True); SRC.mkdir(parents=True)
+    shutil.copytree(ROOT / 'figures', SRC / 'figures', ignore=shutil.ignore_patterns('*.md'))   # images for includes
+    pages, notebooks = {}, {}
+    for path in sorted(proc.glob('*.ipynb')):
+        page, nb = convert(json.loads(path.read_text()), ROOT / 'nbs')
+        pages[path.name], notebooks[page] = page, nb
+    if 'index' not in notebooks: raise SystemExit('No home page: nbs/index.ipynb is missing.')
+    notebooks['index']['cells'] += toctrees(pages, navigation())
+    for page, nb in notebooks.items():
+        for i, cell in enumerate(nb['cells']): cell.setdefault('id', f'docs-{i}')   # the cells this script added
+        (SRC / f'{page}.ipynb').write_text(json.dumps(nb))
+    (SRC / 'conf.py').write_text(sphinx_conf(cfg))
+    html_dir = SRC.parent / 'docs_html'   # myst-nb writes jupyter_execute/ next to Sphinx's output folder
+    shutil.rmtree(html_dir, ignore_errors=True)
+    if build_main(['-b', 'html', '-q', '-j', 'auto', str(SRC), str(html_dir)]): raise SystemExit('Sphinx failed (see above).')
+    shutil.rmtree(out, ignore_errors=True); shutil.copytree(html_dir, out)
+    site = f'{cfg.doc_host}{cfg.doc_baseurl}'.rstrip('/') + '/'
+    for html in out.glob('*.html'):   # nbdev links names to the published site; point them at this copy
+        html.write_text(html.read_text(encoding='utf-8').replace(site, ''), encoding='utf-8')
+    (out / '.nojekyll').touch()
+    print(f'{len(notebooks)} pages in {out}')
+    return out
+
+
+if __name__ == '__main__':
+    build(sys.argv[1] if len(sys.argv) > 1 else None)
