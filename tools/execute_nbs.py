@@ -84,7 +84,7 @@ def _note_parameters(nb: dict, command: str):
             flags += f' -p {name} {value}'
         del cells[injected]
     at = next((i + 1 for i, c in enumerate(cells) if _tagged(c, 'parameters')), 0)
-    cells.insert(at, {'cell_type': 'markdown', 'metadata': {'tags': [NOTE_TAG]},
+    cells.insert(at, {'cell_type': 'markdown', 'id': NOTE_TAG, 'metadata': {'tags': [NOTE_TAG]},
                       'source': f'The outputs on this page come from `{command.format(flags=flags)}`.'})
 
 
