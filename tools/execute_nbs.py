@@ -71,7 +71,7 @@ NOTE_TAG = 'run-parameters'
 def _tagged(cell: dict, tag: str) -> bool: return tag in cell.get('metadata', {}).get('tags', [])
 
 
-def _note_parameters(nb: dict, command: str):
+def _note_parameters(nb: dict, command: str, suffix: str = ''):
     """Replace papermill's injected-parameters cell by a markdown note with the command that made the outputs.
     A code cell would be run again by the next papermill call without `-p` (or in JupyterLab) with the docs' values."""
     nb['cells'] = [c for c in nb['cells'] if not _tagged(c, NOTE_TAG)]
@@ -85,7 +85,7 @@ def _note_parameters(nb: dict, command: str):
         del cells[injected]
     at = next((i + 1 for i, c in enumerate(cells) if _tagged(c, 'parameters')), 0)
     cells.insert(at, {'cell_type': 'markdown', 'id': NOTE_TAG, 'metadata': {'tags': [NOTE_TAG]},
-                      'source': f'The outputs on this page come from `{command.format(flags=flags)}`.'})
+                      'source': [f'The outputs on this page come from `{command.format(flags=flags)}`{suffix}.']})
 
 
 def run_experiment(path: Path, cwd: Path, parameters: dict):
@@ -98,8 +98,8 @@ def run_experiment(path: Path, cwd: Path, parameters: dict):
                         progress_bar=False)
     nb = json.loads(path.read_text())
     where = '' if cwd == ROOT else f'cd {cwd.relative_to(ROOT)} && '
-    _note_parameters(nb, where + f'papermill {path.name if where else "nbs/" + path.name} OUT.ipynb{{flags}}'
-                         f' (tools/execute_nbs.py)')
+    _note_parameters(nb, where + f'papermill {path.name if where else "nbs/" + path.name} OUT.ipynb{{flags}}',
+                     ', run by `tools/execute_nbs.py`')
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
 
 
