@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from saft_nb.attacks import CrossEntropy, attack_mode, pgd, random_start
 from saft_nb.data import get_spec, load_dataset
 from saft_nb.descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
-from saft_nb.methods import MethodContext, attention_maps
+from saft_nb.methods import attention_maps
 from saft_nb.models import load_model
-from saft_nb.train import TrainConfig, _LossModule, adversarial_loss
+from saft_nb.train import TrainConfig, adversarial_loss, prepare_training
 
 # dense bf16 peak of the GPUs we know, for model-FLOPs utilization
 PEAK_BF16_FLOPS = {'H100': 989e12, 'H200': 989e12, 'A100': 312e12, 'L40S': 362e12}
@@ -118,16 +118,11 @@ def prompts(spec, templates=None, descriptions=None) -> list[list[str]]:
 
 
 def ours(cm, spec, method_name, options, bf16):
-    "The training loop's step, set up as `train()` sets it up."
+    "The training loop's step, set up by the function `train()` uses."
     cfg = TrainConfig(method=method_name, method_options=options, bf16=bf16).validate()
     method, attack = cfg.build_method(), cfg.training_attack()
-    ctx = MethodContext.build(cm, spec)
-    method.prepare(ctx, None)
-    params = method.trainable_parameters(cm)
-    for p in cm.model.parameters(): p.requires_grad_(False)
-    for p in params: p.requires_grad_(True)
+    ctx, params, loss_module = prepare_training(method, cm, spec)
     opt = torch.optim.AdamW(params, lr=1e-5)
-    loss_module = _LossModule(cm.model, method.module, lambda *a: method.loss(ctx, *a))
     def step(x, y, start):
         loss, _ = adversarial_loss(method, ctx, loss_module, attack, x, y, start, bf16)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()

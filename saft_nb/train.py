@@ -23,7 +23,7 @@ from .methods import METHODS, MethodContext, get_method
 from .models import ZeroShotClassifier, load_model, save_clip
 
 # %% auto 0
-__all__ = ['TrainConfig', 'validate_model', 'adversarial_loss', 'train', 'cli']
+__all__ = ['TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'cli']
 
 # %% ../nbs/07_training.ipynb
 @dataclass
@@ -144,6 +144,18 @@ class _LossModule(nn.Module):
         self.model, self.extra, self.loss_fn = model, extra, loss_fn
     def forward(self, *args): return self.loss_fn(*args)
 
+def prepare_training(method, cm, spec, train_set=None) -> tuple[MethodContext, list, nn.Module]:
+    """Set `method` up on `cm` for `spec`'s classes: its context (with the frozen teacher), its `prepare` hook, every
+    parameter frozen but those it trains (plus its own module's). Returns (ctx, trained parameters, loss module):
+    the loss module's forward is the method's loss. `train` and `benchmarks/speed.py` share it."""
+    ctx = MethodContext.build(cm, spec)
+    method.prepare(ctx, train_set)
+    params = method.trainable_parameters(cm)
+    for p in cm.model.parameters(): p.requires_grad_(False)
+    for p in params: p.requires_grad_(True)
+    params += list(method.module.parameters()) if method.module is not None else []
+    return ctx, params, _LossModule(cm.model, method.module, lambda *a: method.loss(ctx, *a))
+
 def adversarial_loss(method, ctx: MethodContext, loss_module, attack: AttackConfig, x, y, start, bf16: bool = False):
     """One training step's forward: attack the batch from `start` with the method's objective, then the method's loss
     on the clean and adversarial images (`loss_module` wraps `method.loss`, in DDP when distributed). With `bf16`,
@@ -181,14 +193,9 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
 
     cm = load_model(cfg.model, cfg.pretrained, device)
     spec = get_spec(cfg.dataset)
-    ctx = MethodContext.build(cm, spec)
     train_set = load_dataset(cfg.dataset, 'train')
     if cfg.train_n: train_set = Subset(train_set, range(min(cfg.train_n, len(train_set))))
-    method.prepare(ctx, train_set)
-    params = method.trainable_parameters(cm)
-    for p in cm.model.parameters(): p.requires_grad_(False)
-    for p in params: p.requires_grad_(True)
-    params += list(method.module.parameters()) if method.module is not None else []
+    ctx, params, loss_module = prepare_training(method, cm, spec, train_set)
     val = load_dataset(cfg.dataset, 'val'); val = Subset(val, range(min(cfg.val_n, len(val))))
     x_val = torch.stack([val[i][0] for i in range(len(val))]).to(device)
     y_val = torch.tensor([val[i][1] for i in range(len(val))], device=device)
@@ -196,12 +203,11 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
 
-    opt = sched = loss_module = None
+    opt = sched = None
     if params:
         opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay) if cfg.optimizer == 'sgd'
                else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total))
-        loss_module = _LossModule(cm.model, method.module, lambda *a: method.loss(ctx, *a))
         if ddp.world > 1:   # averages gradients over the processes during backward
             loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == 'cuda' else None)
 
