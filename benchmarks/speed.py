@@ -27,7 +27,7 @@ from saft_nb.attacks import CrossEntropy, attack_mode, pgd, random_start
 from saft_nb.data import get_spec, load_dataset
 from saft_nb.descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
 from saft_nb.methods import attention_maps
-from saft_nb.models import load_model
+from saft_nb.models import ZeroShotClassifier, bank_texts, encode_texts, load_model
 from saft_nb.train import TrainConfig, adversarial_loss, prepare_training
 
 # dense bf16 peak of the GPUs we know, for model-FLOPs utilization
@@ -39,14 +39,18 @@ class Reference:
     def __init__(self, cm, texts: list[list[str]], teacher: bool = False, logit_scale: float = 100.0):
         self.model = copy.deepcopy(cm.model).train().requires_grad_(True)
         self.teacher = copy.deepcopy(cm.model).requires_grad_(True) if teacher else None
-        self.tokens = cm.tokenizer([t for row in texts for t in row]).to(cm.device)
+        flat = [t for row in texts for t in row]
+        self.tokens = cm.tokenizer(flat).to(cm.device)
         self.k, self.c, self.scale, self.cm = len(texts), len(texts[0]), logit_scale, cm
         self.opt = torch.optim.AdamW(self.model.visual.parameters(), lr=1e-5)
+        # the library's classifier around each copy gives the image side (resize + normalize, patch tokens); the
+        # reference's own text side is `text_members`, which re-encodes every prompt with autograd on every call
+        bank = encode_texts(cm, flat).view(self.k, self.c, -1)
+        view = lambda model: ZeroShotClassifier(dataclasses.replace(cm, model=model), bank, logit_scale)
+        self.view = view(self.model)
+        self.teacher_view = view(self.teacher) if teacher else None
 
-    def preprocess(self, x):
-        if x.shape[-1] != self.cm.image_size: x = F.interpolate(x, size=self.cm.image_size, mode='bicubic', align_corners=False)
-        mean, std = (torch.tensor(v, device=x.device).view(1, 3, 1, 1) for v in (self.cm.mean, self.cm.std))
-        return (x - mean) / std
+    def preprocess(self, x): return self.view.preprocess(x)
 
     def text_members(self, model):   # K x C x d: every prompt through the text encoder, with autograd, every call
         return F.normalize(model.encode_text(self.tokens), dim=-1).view(self.k, self.c, -1)
@@ -89,32 +93,19 @@ class Reference:
         x_adv = self.pgd(lambda xa: ((embed(xa) - target.detach()) ** 2).sum(1).mean(), x, eps, steps, alpha, start, momentum=0.9)
         return self.update(((embed(x_adv) - target.detach()) ** 2).sum(1).mean())
 
-    def tokens_and_members(self, model, x):
-        visual = model.visual; visual.output_tokens = True
-        try: pooled, tokens = visual(self.preprocess(x))
-        finally: visual.output_tokens = False
-        return pooled, tokens @ visual.proj
-
     def saft_step(self, x, y, start, eps, steps, alpha, weights=(0.08, 0.05)):
         ensemble_ce = lambda logits: torch.stack([F.cross_entropy(l, y) for l in logits]).mean()
         x_adv = self.pgd(lambda xa: ensemble_ce(self.member_logits(xa)), x, eps, steps, alpha, start)
         size = self.cm.image_size
         texts = self.text_members(self.model)                                 # re-encoded for the loss
-        pooled_adv, tokens_adv = self.tokens_and_members(self.model, x_adv)
-        _, tokens_clean = self.tokens_and_members(self.model, x)
-        _, tokens_orig = self.tokens_and_members(self.teacher, x)               # frozen model, with gradients
+        pooled_adv, tokens_adv = self.view.image_features_and_tokens(x_adv)
+        _, tokens_clean = self.view.image_features_and_tokens(x)
+        _, tokens_orig = self.teacher_view.image_features_and_tokens(x)        # frozen model, with gradients
         target = attention_maps(tokens_orig, self.text_members(self.teacher)[:, y], size)
         logits = self.scale * torch.einsum('bd,kcd->kbc', F.normalize(pooled_adv, dim=-1), texts)
         refine = (attention_maps(tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
         constrain = (attention_maps(tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
         return self.update(ensemble_ce(logits) + weights[0] * refine + weights[1] * constrain)
-
-
-def prompts(spec, templates=None, descriptions=None) -> list[list[str]]:
-    "K x C prompts in the order `text_bank` encodes them."
-    if descriptions is None: return [[t.format(c) for c in spec.classnames] for t in (templates or spec.templates)]
-    k = max(len(descriptions[c]) for c in spec.classnames)
-    return [[descriptions[c][i % len(descriptions[c])] for c in spec.classnames] for i in range(k)]
 
 
 def ours(cm, spec, method_name, options, bf16):
@@ -174,8 +165,8 @@ def run(device: str, arch: str | None, dataset: str, batch: int, steps: int, eva
         step, method, attack, ctx = ours(cm, method_spec, method_name, options, bf16)
         if method_name == 'saft':
             found, _ = descriptions_for(method_spec.classnames, dataset_descriptions(method_spec, descriptions_file), method_spec.templates)
-            texts = prompts(method_spec, descriptions=refine_top_k(DescriptionSet(found), ctx.teacher, method.k, template='{}').descriptions)
-        else: texts = prompts(method_spec)
+            texts = bank_texts(method_spec.classnames, descriptions=refine_top_k(DescriptionSet(found), ctx.teacher, method.k, template='{}').descriptions)
+        else: texts = bank_texts(method_spec.classnames, method_spec.templates)
         ref = Reference(base, texts, teacher=method_name in ('fare', 'saft'))
         ref_step = {'tecoa': ref.tecoa_step, 'fare': ref.fare_step, 'saft': ref.saft_step}[method_name]
         eps, alpha = attack.eps01, attack.step01
@@ -225,10 +216,9 @@ def mfu(step, batch, seconds, dev):
 def evaluation(base, spec, batches, n, dev, sync, early_stop=True):
     """PGD-100 at 1/255 in fp32: evaluation's attack against the reference's, on the same images and starts. On random
     images or weights every image is misclassified at once, so there both attack every image for all 100 steps."""
-    from saft_nb.models import ZeroShotClassifier
     x = torch.cat([b[0] for b in batches])[:n]; y = torch.cat([b[1] for b in batches])[:n]
     clf = ZeroShotClassifier.from_dataset(base, spec)
-    ref = Reference(base, prompts(spec)); ref.model.eval()
+    ref = Reference(base, bank_texts(spec.classnames, spec.templates)); ref.model.eval()
     eps, alpha = 1 / 255, 0.25 / 255
     start = random_start(x, eps, 'linf', torch.Generator(device=dev).manual_seed(0))
     sync(); t0 = time.perf_counter()

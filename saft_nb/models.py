@@ -20,8 +20,8 @@ from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, loa
 
 # %% auto 0
 __all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'ClipModel', 'build_clip', 'save_clip', 'load_clip_file',
-           'embedded_weights_path', 'embedded_record', 'load_model', 'text_parameters', 'encode_texts', 'text_bank',
-           'text_states', 'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
+           'embedded_weights_path', 'embedded_record', 'load_model', 'text_parameters', 'encode_texts', 'bank_texts',
+           'text_bank', 'text_states', 'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -149,20 +149,23 @@ def encode_texts(cm: ClipModel, texts: list[str], batch_size: int = 256) -> torc
     finally: cm.model.train(was_training)
     return torch.cat(out).float()
 
+def bank_texts(classnames: list[str], templates: list[str] | None = None,
+               descriptions: dict[str, list[str]] | None = None) -> list[list[str]]:
+    "The K x C texts of a text bank: template k filled with every class name, or every class's k-th description."
+    if (templates is None) == (descriptions is None): raise ConfigError("Give either templates or descriptions to text_bank.")
+    if templates is not None: return [[t.format(c) for c in classnames] for t in templates]
+    missing = [c for c in classnames if not descriptions.get(c)]
+    if missing: raise SaftError(f"No descriptions for classes {missing[:5]}; match or fill them first.")
+    k = max(len(descriptions[c]) for c in classnames)
+    # classes with fewer than K descriptions repeat theirs cyclically, so every member has all C classes
+    return [[descriptions[c][i % len(descriptions[c])] for c in classnames] for i in range(k)]
+
 def text_bank(cm: ClipModel, classnames: list[str], templates: list[str] | None = None,
               descriptions: dict[str, list[str]] | None = None) -> torch.Tensor:
     "K x C x d text features from `templates` (each formatted with a class name) or from per-class `descriptions`."
-    if (templates is None) == (descriptions is None): raise ConfigError("Give either templates or descriptions to text_bank.")
-    if templates is not None:
-        key = ('templates', tuple(classnames), tuple(templates))
-        texts = [[t.format(c) for c in classnames] for t in templates]
-    else:
-        missing = [c for c in classnames if not descriptions.get(c)]
-        if missing: raise SaftError(f"No descriptions for classes {missing[:5]}; match or fill them first.")
-        k = max(len(descriptions[c]) for c in classnames)
-        # classes with fewer than K descriptions repeat theirs cyclically, so every member has all C classes
-        texts = [[descriptions[c][i % len(descriptions[c])] for c in classnames] for i in range(k)]
-        key = ('descriptions', tuple(classnames), tuple(tuple(descriptions[c]) for c in classnames))
+    texts = bank_texts(classnames, templates, descriptions)
+    key = (('templates', tuple(classnames), tuple(templates)) if templates is not None else
+           ('descriptions', tuple(classnames), tuple(tuple(descriptions[c]) for c in classnames)))
     cache, key = _TEXT_CACHE.setdefault(cm.model, {}), key + (_text_version(cm),)
     if key not in cache:
         flat = encode_texts(cm, [t for row in texts for t in row])
