@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from make_readme import expand_includes   # tools/ is on the path when this script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / 'build' / 'docs_src'
 WIDGET_MIMES = ('application/vnd.jupyter.widget-view+json', 'application/vnd.jupyter.widget-state+json')
@@ -49,11 +51,6 @@ def _front_matter(cell: dict) -> dict:
     return yaml.safe_load(text.strip('-\n')) or {}
 
 
-def _include(match, base: Path) -> str:
-    "Quarto's include: the file's text, with its paths made relative to the site's root (figures/ is copied there)."
-    return (base / match.group(1)).read_text(encoding='utf-8')
-
-
 def _code_cell(cell: dict) -> dict:
     lines = ''.join(cell['source']).splitlines()
     options = [l[2:].strip() for l in lines if l.startswith('#|')]
@@ -62,7 +59,12 @@ def _code_cell(cell: dict) -> dict:
     cell['source'] = '\n'.join(l for l in lines if not l.startswith('#|')).strip('\n')
     cell['metadata'] = {'tags': sorted(tags)} if tags else {}
     for out in cell.get('outputs', []):
-        for mime in WIDGET_MIMES: out.get('data', {}).pop(mime, None)
+        data = out.get('data', {})
+        for mime in WIDGET_MIMES: data.pop(mime, None)
+        if 'text/markdown' in data:   # show_doc's source links carry Pandoc attributes, which MyST would print
+            text = ''.join(data['text/markdown'])
+            text = re.sub(r'\)\{target="_blank"[^}]*\}', ')', text)
+            data['text/markdown'] = re.sub(r'^\s*---\n', '', text)   # a rule can't sit inside an output
     return cell
 
 
@@ -79,18 +81,9 @@ def convert(nb: dict, base: Path) -> tuple[str, dict]:
         if cell['cell_type'] == 'raw': continue
         if cell['cell_type'] == 'code': cell = _code_cell(cell)
         else:
-            text = ''.join(cell['source'])
-            text = re.sub(r'\{\{< include (\S+) >\}\}', lambda m: _include(m, base), text)
-            cell = {**cell, 'source': text.replace('](../', '](')}
+            # as in README.md: links into ../ point at the site's root, where figures/ is copied
+            cell = {**cell, 'source': expand_includes(''.join(cell['source']), base)}
         out.append(cell)
-    for c in out:
-        if c['cell_type'] == 'code':
-            for o in c.get('outputs', []):
-                md = o.get('data', {}).get('text/markdown')
-                if md is not None:   # show_doc's source links carry Pandoc attributes, which MyST would print
-                    text = ''.join(md) if isinstance(md, list) else md
-                    text = re.sub(r'\)\{target="_blank"[^}]*\}', ')', text)
-                    o['data']['text/markdown'] = re.sub(r'^\s*---\n', '', text)   # a rule can't sit inside an output
     return page, {**nb, 'cells': out}
 
 

@@ -31,6 +31,10 @@ EXPERIMENTS = {
 SKIPPED = re.compile(r'^#\|\s*(eval:\s*false|notest)\b', re.M)
 
 
+def _read(path: Path) -> dict: return json.loads(path.read_text(encoding='utf-8'))
+def _write(path: Path, nb: dict): path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+
+
 def code_cells(nb: dict) -> list:
     "The code cells that the notebook's author wrote (papermill's injected parameters are not part of the source)."
     return [c for c in nb['cells'] if c['cell_type'] == 'code' and not _tagged(c, 'injected-parameters')]
@@ -41,14 +45,14 @@ def code_sha256(nb: dict) -> str:
 
 
 def is_stale(path: Path) -> bool:
-    nb = json.loads(path.read_text())
+    nb = _read(path)
     return nb.get('metadata', {}).get('saft_nb', {}).get('code_sha256') != code_sha256(nb)
 
 
 def _stamp(path: Path):
-    nb = json.loads(path.read_text())
+    nb = _read(path)
     nb.setdefault('metadata', {})['saft_nb'] = {'code_sha256': code_sha256(nb)}
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    _write(path, nb)
 
 
 def run_module_notebook(path: Path):
@@ -90,22 +94,22 @@ def _note_parameters(nb: dict, command: str, suffix: str = ''):
 
 def run_experiment(path: Path, cwd: Path, parameters: dict):
     import papermill as pm
-    nb = json.loads(path.read_text())
+    nb = _read(path)
     nb['cells'] = [c for c in nb['cells'] if not _tagged(c, NOTE_TAG)]
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+    _write(path, nb)
     if 'run_dir' in parameters: shutil.rmtree(cwd / parameters['run_dir'], ignore_errors=True)   # train anew, no resume
     pm.execute_notebook(str(path), str(path), parameters=parameters, cwd=str(cwd), kernel_name='python3',
                         progress_bar=False)
-    nb = json.loads(path.read_text())
+    nb = _read(path)
     where = '' if cwd == ROOT else f'cd {cwd.relative_to(ROOT)} && '
     _note_parameters(nb, where + f'papermill {path.name if where else "nbs/" + path.name} OUT.ipynb{{flags}}',
                      ', run by `tools/execute_nbs.py`')
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+    _write(path, nb)
 
 
 def adopt_outputs(path: Path, executed: Path, command: str):
     "Copy the outputs of an executed copy whose code is the same; its parameters become the page's note."
-    nb, run = json.loads(path.read_text()), json.loads(executed.read_text())
+    nb, run = _read(path), _read(executed)
     if code_sha256(nb) != code_sha256(run):
         raise SystemExit(f'{executed} was executed from other code than {path}: run the notebook again instead.')
     nb['cells'] = [c for c in nb['cells'] if not _tagged(c, NOTE_TAG)]
@@ -114,7 +118,7 @@ def adopt_outputs(path: Path, executed: Path, command: str):
     injected = [c for c in run['cells'] if _tagged(c, 'injected-parameters')]
     if injected: nb['cells'].insert(0, injected[0])
     _note_parameters(nb, command)
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    _write(path, nb)
 
 
 def execute(path: Path):

@@ -13,15 +13,19 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def expand_includes(markdown: str, base: Path) -> str:
+    "Quarto's `{{< include path >}}` replaced by that file (path relative to `base`), links into `../` made relative."
+    markdown = re.sub(r'\{\{< include (\S+) >\}\}', lambda m: (base / m.group(1)).read_text(encoding='utf-8').strip(), markdown)
+    return markdown.replace('](../', '](')
+
+
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
     nb = nbformat.read(nb_path, as_version=4)
     parts = []
     for cell in nb.cells:
         src = cell.source.strip()
         if not src or src.startswith('#| hide'): continue
-        if cell.cell_type == 'markdown':
-            src = re.sub(r'\{\{< include (\S+) >\}\}', lambda m: (nb_path.parent / m.group(1)).read_text(encoding='utf-8').strip(), src)
-            parts.append(src.replace('](../', ']('))
+        if cell.cell_type == 'markdown': parts.append(expand_includes(src, nb_path.parent))
         elif cell.cell_type == 'code':
             parts.append(f'```python\n{src}\n```')
             text = ''.join(o.get('text', '') for o in cell.get('outputs', []) if o.get('output_type') == 'stream')
