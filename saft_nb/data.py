@@ -17,7 +17,7 @@ from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_j
 # %% auto 0
 __all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset',
            'register_dataset', 'list_datasets', 'get_spec', 'load_dataset', 'holdout', 'data_root', 'image_transform',
-           'imagefolder_loader', 'register_imagefolder']
+           'imagefolder_loader', 'register_imagefolder', 'dataset_labels', 'stratified_sample', 'sample_subset']
 
 # %% ../nbs/01_data.ipynb
 class Hierarchy:
@@ -147,6 +147,11 @@ _TV_TEST_SPLIT = {'CIFAR10': dict(train=False), 'CIFAR100': dict(train=False), '
                   'DTD': dict(split='test'), 'PCAM': dict(split='test'), 'Caltech101': {}, 'Caltech256': {}, 'SUN397': {},
                   'EuroSAT': {}}
 _TV_SUBDIR = {'ImageNet': 'imagenet'}  # the other classes add their own folder name to root
+# the folder under root that each torchvision class reads: present but unreadable is a different error from absent
+_TV_FOLDER = {'CIFAR10': 'cifar-10-batches-py', 'CIFAR100': 'cifar-100-python', 'STL10': 'stl10_binary', 'ImageNet': 'imagenet',
+              'Caltech101': 'caltech101', 'Caltech256': 'caltech256', 'OxfordIIITPet': 'oxford-iiit-pet',
+              'Flowers102': 'flowers-102', 'FGVCAircraft': 'fgvc-aircraft-2013b', 'StanfordCars': 'stanford_cars',
+              'SUN397': 'SUN397', 'Food101': 'food-101', 'EuroSAT': 'eurosat', 'DTD': 'dtd', 'PCAM': 'pcam'}
 # the official training split, for fine-tuning (its validation part is held out of it, see `holdout`)
 _TV_TRAIN_SPLIT = {'CIFAR10': dict(train=True), 'CIFAR100': dict(train=True), 'STL10': dict(split='train'),
                    'ImageNet': dict(split='train'), 'OxfordIIITPet': dict(split='trainval'), 'Flowers102': dict(split='train'),
@@ -178,6 +183,17 @@ def _missing(spec, root) -> MissingResourceError:
     hint = DOWNLOAD_HINTS.get(spec.name, 'it').format(root=root)
     return MissingResourceError(f"Dataset {spec.name!r} is not under {root}: download {hint} (or pass root=/where/it/is).")
 
+def _unreadable(spec, cls, folder: Path, error: Exception) -> SaftError:
+    "The dataset's folder is there but torchvision refused it: name the file that fails its checksum, where we can."
+    from torchvision.datasets.utils import check_integrity
+    listed = [(name, md5) for name, md5 in getattr(cls, 'train_list', []) + getattr(cls, 'test_list', [])]
+    bad = [name for name, md5 in listed if not check_integrity(str(folder / name), md5)]
+    if bad:
+        return SaftError(f"Dataset {spec.name!r} is in {folder} but {bad[0]} is missing or fails its MD5 check (the file is "
+                         f"incomplete or another version): download {DOWNLOAD_HINTS.get(spec.name, 'it').format(root=folder.parent)} again.")
+    return SaftError(f"Dataset {spec.name!r} is in {folder} but torchvision cannot read it ({error}): compare the folder with "
+                     f"what it expects, {DOWNLOAD_HINTS.get(spec.name, 'the official archive').format(root=folder.parent)}.")
+
 def _clean(name: str) -> str: return name.replace('_', ' ').strip()
 
 def _torchvision_loader(cls_name: str):
@@ -189,8 +205,10 @@ def _torchvision_loader(cls_name: str):
         root = data_root(root)
         kwargs = dict(_TV_TEST_SPLIT[cls_name] if split == 'test' else _TV_TRAIN_SPLIT[cls_name],
                       transform=image_transform(spec.resolution, image_size))
+        if not (root / _TV_FOLDER[cls_name]).exists(): raise _missing(spec, root)
         try: ds = getattr(tvd, cls_name)(str(root / _TV_SUBDIR.get(cls_name, '')), **kwargs)
-        except (RuntimeError, FileNotFoundError, OSError): raise _missing(spec, root) from None
+        except (RuntimeError, FileNotFoundError, OSError) as e:
+            raise _unreadable(spec, getattr(tvd, cls_name), root / _TV_FOLDER[cls_name], e) from None
         names = getattr(ds, 'classes', None) or getattr(ds, 'categories', None)
         if spec.classnames is None:  # the dataset names its classes itself
             spec.classnames = [_clean(n.split('.', 1)[-1]) if cls_name == 'Caltech256' else _clean(n) for n in names]
@@ -230,3 +248,34 @@ def register_imagefolder(name: str, classnames: list[str] | None = None, templat
     "Register your own dataset kept as `root/<name>/<split>/<class>/*.png|jpg` (torchvision's ImageFolder layout)."
     return register_dataset(DatasetSpec(name, list(classnames) if classnames else None, list(templates), resolution,
                                         list(hierarchies), f"its images as {{root}}/{name}/<split>/<class>/", imagefolder_loader))
+
+# %% ../nbs/01_data.ipynb
+_LABEL_ATTRIBUTES = ('targets', 'labels', '_labels', 'y')   # where torchvision's datasets and the suite keep their labels
+
+def dataset_labels(ds) -> np.ndarray:
+    "The integer label of every item of `ds` (a `ZeroShotDataset`, a `Subset`, or a torch dataset), in order."
+    if isinstance(ds, ZeroShotDataset): return dataset_labels(ds.items)
+    if isinstance(ds, Subset): return dataset_labels(ds.dataset)[np.asarray(ds.indices, dtype=int)]
+    for name in _LABEL_ATTRIBUTES:
+        labels = getattr(ds, name, None)
+        if labels is not None and len(labels) == len(ds): return np.asarray(labels, dtype=int)
+    if hasattr(ds, '_samples'): return np.array([s[1] for s in ds._samples], dtype=int)   # StanfordCars: (path, label)
+    return np.array([int(ds[i][1]) for i in range(len(ds))])   # no label list kept: read every item once
+
+def stratified_sample(labels, n: int | None, seed: int = 0) -> list[int]:
+    """Indices of a seeded sample of `n` items whose classes are represented in proportion to `labels` (all
+    indices, in order, when `n` is None or at least the number of items). Sorted, so reads stay sequential."""
+    labels = np.asarray(labels)
+    if n is None or n >= len(labels): return list(range(len(labels)))
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = counts * n / len(labels)
+    take = np.floor(quota).astype(int)
+    take[np.argsort(-(quota - take), kind='stable')[:n - take.sum()]] += 1   # largest remainders get the rest
+    rng = np.random.default_rng(seed)
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take)]
+    return sorted(int(i) for i in np.concatenate(chosen))
+
+def sample_subset(ds, n: int | None, seed: int = 0):
+    "`ds` itself when `n` covers it, else the `Subset` of its `stratified_sample`."
+    if n is None or n >= len(ds): return ds
+    return Subset(ds, stratified_sample(dataset_labels(ds), n, seed))
