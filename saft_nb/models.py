@@ -19,9 +19,10 @@ from torch.utils.data import DataLoader
 from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, load_json
 
 # %% auto 0
-__all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'ClipModel', 'build_clip', 'save_clip', 'load_clip_file',
-           'embedded_weights_path', 'embedded_record', 'load_model', 'text_parameters', 'encode_texts', 'bank_texts',
-           'text_bank', 'text_states', 'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
+__all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'ClipModel', 'build_clip', 'save_clip',
+           'load_clip_file', 'embedded_weights_path', 'embedded_record', 'load_model', 'text_parameters',
+           'encode_texts', 'bank_texts', 'text_bank', 'text_states', 'project_text', 'ZeroShotClassifier',
+           'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -53,53 +54,96 @@ def build_clip(config: dict, tokenizer: str = EMBEDDED_TOKENIZER) -> ClipModel:
     model = open_clip.CLIP(**config)
     tok = open_clip.get_tokenizer(tokenizer, context_length=config['text_cfg']['context_length'])
     return ClipModel(model.eval(), tok, config['vision_cfg']['image_size'], open_clip.OPENAI_DATASET_MEAN,
-                     open_clip.OPENAI_DATASET_STD, 'custom', {'config': config})
+                     open_clip.OPENAI_DATASET_STD, 'custom', {'config': config, 'tokenizer': tokenizer})
 
 # %% ../nbs/03_models.ipynb
+def _checkpoint_record(cm: ClipModel) -> dict:
+    "What `load_clip_file` needs to rebuild `cm`, and where its weights came from."
+    src = cm.source
+    record = {'format': 2, 'name': cm.name, 'image_size': cm.image_size, 'mean': list(cm.mean), 'std': list(cm.std),
+              'tokenizer': src.get('tokenizer', EMBEDDED_TOKENIZER), 'base': src.get('base', cm.name)}
+    if src.get('arch'):
+        record.update(arch=src['arch'], quick_gelu=src['quick_gelu'], model_config=src['model_config'],
+                      context_length=src['model_config']['text_cfg'].get('context_length', 77))
+    else: record.update(config=src['config'], context_length=src['config']['text_cfg']['context_length'])
+    return record
+
 def save_clip(cm: ClipModel, path, half: bool = False, extra: dict | None = None) -> Path:
-    "Write `cm`'s weights and config to a safetensors file (fp16 if `half`), atomically."
+    "Write `cm`'s weights and how to rebuild it to a safetensors file (fp16 if `half`), atomically."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous().cpu() for k, v in cm.model.state_dict().items()}
-    meta = {'saft_nb': json.dumps({'config': cm.source.get('config'), 'tokenizer': EMBEDDED_TOKENIZER, 'name': cm.name,
-                                   **(extra or {})})}
+    meta = {'saft_nb': json.dumps({**_checkpoint_record(cm), **(extra or {})})}
     tmp = path.with_name(path.name + '.tmp')
     save_file(tensors, str(tmp), metadata=meta)
     os.replace(tmp, path)
     return path
 
+def _check_finite(tensors, what) -> None:
+    bad = next((k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise SaftError(f"{what} holds NaN or infinite weights ({bad}): it comes from a diverged run; use an earlier checkpoint.")
+
+def _weights_not_checkpoint(path) -> SaftError:
+    return SaftError(f"{path} is a weights file, not a saft-nb checkpoint: pass an architecture as model and this file as "
+                     f"pretrained (model='ViT-B-32', pretrained={str(path)!r}; -p model ViT-B-32 -p pretrained {path}).")
+
 def load_clip_file(path, name: str | None = None) -> ClipModel:
-    "Load a checkpoint written by `save_clip`."
+    "Load a checkpoint written by `save_clip`: the embedded model or any open_clip architecture, as it was saved."
     path = Path(path)
     if not path.exists(): raise MissingResourceError(f"Checkpoint {path} does not exist.")
     try:
         from safetensors import safe_open
-        with safe_open(str(path), 'pt') as f: meta = json.loads((f.metadata() or {})['saft_nb'])
-        tensors = load_file(str(path))
-    except (SafetensorError, KeyError, json.JSONDecodeError, OSError) as e:
+        with safe_open(str(path), 'pt') as f: metadata = f.metadata() or {}
+    except (SafetensorError, OSError) as e:
+        if path.suffix in ('.pt', '.pth', '.bin', '.ckpt'): raise _weights_not_checkpoint(path) from None
         raise SaftError(f"{path} is not a saft-nb checkpoint (a safetensors file with saft_nb metadata) or it is corrupt ({type(e).__name__}).") from None
-    cm = build_clip(meta['config'], meta.get('tokenizer', EMBEDDED_TOKENIZER))
+    if 'saft_nb' not in metadata: raise _weights_not_checkpoint(path)
+    try: meta, tensors = json.loads(metadata['saft_nb']), load_file(str(path))
+    except (SafetensorError, json.JSONDecodeError, OSError) as e:
+        raise SaftError(f"{path} is corrupt ({type(e).__name__}): write it again, or use the run's other checkpoint.") from None
+    if meta.get('arch'):
+        cm = _build_open_clip(meta['arch'], meta['quick_gelu'])
+        if cm.source['model_config'] != meta['model_config']:
+            raise SaftError(f"{path} was saved from a {meta['arch']} whose open_clip config differs from this open_clip's "
+                            f"({open_clip.__version__}): install the open_clip version it was trained with.")
+    elif meta.get('config'): cm = build_clip(meta['config'], meta.get('tokenizer', EMBEDDED_TOKENIZER))
+    else: raise SaftError(f"{path} records neither an open_clip architecture nor a model config (an older saft-nb wrote it): it cannot be rebuilt.")
+    _check_finite(tensors, path)
     try: cm.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     except RuntimeError:
         raise SaftError(f"{path} does not match the model config it records; it is corrupt.") from None
-    cm.name, cm.source = name or meta.get('name', path.stem), {**meta, 'path': str(path)}
+    cm.image_size, cm.mean, cm.std = meta.get('image_size', cm.image_size), tuple(meta.get('mean', cm.mean)), tuple(meta.get('std', cm.std))
+    cm.name, cm.source = name or meta.get('name', path.stem), {**cm.source, **meta, 'path': str(path)}
     return cm
 
 # %% ../nbs/03_models.ipynb
+RANDOM_WEIGHTS = 'random'   # pretrained= value that asks for an untrained open_clip architecture
+_WEIGHT_SUFFIXES = ('.pt', '.pth', '.bin', '.ckpt', '.safetensors', '.npz')
+
 def embedded_weights_path() -> Path: return WEIGHTS_DIR / f'{EMBEDDED_NAME}.safetensors'
 
 def embedded_record() -> dict:
     "How the shipped embedded model was made: parameters, seed, time and measured accuracies."
     return load_json(WEIGHTS_DIR / f'{EMBEDDED_NAME}.json')
 
+def _looks_like_path(name: str) -> bool: return os.sep in name or name.endswith(_WEIGHT_SUFFIXES)
+
 def load_model(name: str = 'embedded', pretrained: str | None = None, device: str | torch.device = 'cpu') -> ClipModel:
-    "Load the embedded model, a project checkpoint file, or an open_clip architecture with `pretrained` weights."
+    """Load the embedded model, a project checkpoint file, or an open_clip architecture with `pretrained` weights (a
+    tag, a local weights file, or 'random')."""
+    name = str(name)
     if name == 'embedded':
         path = embedded_weights_path()
         if not path.exists():
             raise MissingResourceError(f"The embedded model's weights are missing from {path}: run nbs/pretrain.ipynb (papermill nbs/pretrain.ipynb runs/pretrain.ipynb) to make them.")
         cm = load_clip_file(path, EMBEDDED_NAME)
-    elif name.endswith('.safetensors') or Path(name).is_file():
+        cm.source['base'] = EMBEDDED_NAME
+    elif Path(name).is_file():
+        if pretrained is not None:
+            raise ConfigError(f"model {name!r} is a file and pretrained {pretrained!r} is given: a saft-nb checkpoint is the model itself "
+                              f"(leave pretrained empty); a weights file is the pretrained of an architecture (model='ViT-B-32').")
         cm = load_clip_file(name)
+    elif _looks_like_path(name): raise MissingResourceError(f"Model file {name} does not exist.")
     else:
         if name not in open_clip.list_models():
             raise ConfigError(f"Unknown model {name!r}: give 'embedded', a checkpoint file, or an open_clip architecture such as ViT-B-32.")
@@ -107,27 +151,65 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
     cm.model.to(device).eval()
     return cm
 
-def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
-    if pretrained and not Path(pretrained).is_file() and pretrained not in open_clip.list_pretrained_tags_by_model(arch):
-        tags = ', '.join(open_clip.list_pretrained_tags_by_model(arch)) or 'none'
-        raise ConfigError(f"Unknown pretrained tag {pretrained!r} for {arch}; known tags: {tags}; or give a local weights file.")
-    logging.getLogger().disabled = True  # open_clip logs its own traceback-like error before raising
-    try: model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained)
-    except Exception as e:
-        if pretrained and not Path(pretrained).is_file():
-            hub = (open_clip.get_pretrained_cfg(arch, pretrained) or {}).get('hf_hub', '').rstrip('/')
-            raise MissingResourceError(
-                f"The {arch} weights for {pretrained!r} could not be loaded (no network, not cached): on a machine with a network, "
-                f"download them once (open_clip.create_model_and_transforms({arch!r}, pretrained={pretrained!r}) fills the Hugging Face cache"
-                f"{', repository ' + hub if hub else ''}), then copy ~/.cache/huggingface to this machine or pass the downloaded file as pretrained.") from None
-        raise SaftError(f"Could not load {arch} from {pretrained}: {e}") from None
+def _build_open_clip(arch: str, quick_gelu: bool) -> ClipModel:
+    "An untrained open_clip `arch` (QuickGELU forced when asked) with its tokenizer, input size and normalization."
+    logging.getLogger().disabled = True   # open_clip warns "initialized randomly": the caller loads the weights
+    try: model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=quick_gelu)
     finally: logging.getLogger().disabled = False
+    config = open_clip.get_model_config(arch)
+    if quick_gelu: config['quick_gelu'] = True
     size = model.visual.image_size
     size = size[0] if isinstance(size, (tuple, list)) else size
     mean = getattr(model.visual, 'image_mean', None) or open_clip.OPENAI_DATASET_MEAN
     std = getattr(model.visual, 'image_std', None) or open_clip.OPENAI_DATASET_STD
-    return ClipModel(model, open_clip.get_tokenizer(arch), size, tuple(mean), tuple(std), f'{arch}/{pretrained}',
-                     {'arch': arch, 'pretrained': pretrained})
+    return ClipModel(model.eval(), open_clip.get_tokenizer(arch), size, tuple(mean), tuple(std), arch,
+                     {'arch': arch, 'quick_gelu': bool(config.get('quick_gelu', False)), 'model_config': config, 'tokenizer': arch})
+
+def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
+    tags = open_clip.list_pretrained_tags_by_model(arch)
+    if pretrained is None:
+        raise ConfigError(f"{arch} needs weights: pass pretrained as one of its tags ({', '.join(tags) or 'none known'}), a local "
+                          f"weights file, or 'random' for an untrained model.")
+    pretrained = str(pretrained)
+    if pretrained == RANDOM_WEIGHTS: cm = _build_open_clip(arch, False)
+    elif Path(pretrained).is_file(): cm = _load_weights_file(arch, Path(pretrained))
+    elif pretrained in tags: cm = _load_tag(arch, pretrained)
+    elif _looks_like_path(pretrained): raise MissingResourceError(f"Weights file {pretrained} does not exist.")
+    else: raise ConfigError(f"Unknown pretrained tag {pretrained!r} for {arch}; known tags: {', '.join(tags) or 'none'}; or give a local weights file, or 'random'.")
+    cm.name = f'{arch}/{Path(pretrained).name if Path(pretrained).is_file() else pretrained}'
+    cm.source.update(pretrained=pretrained, base=f'{arch}/{pretrained}')
+    return cm
+
+def _load_weights_file(arch: str, path: Path, quick_gelu: bool = False) -> ClipModel:
+    cm = _build_open_clip(arch, quick_gelu)
+    try: open_clip.load_checkpoint(cm.model, str(path))
+    except Exception as e:   # unreadable, or read but not this architecture's (open_clip raises either way)
+        try: open_clip.factory.load_state_dict(str(path))
+        except Exception as unreadable:
+            raise SaftError(f"{path} is not a weights file that torch or safetensors can read ({type(unreadable).__name__}): download it again.") from None
+        detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:200]
+        raise SaftError(f"{path} holds weights of another architecture than {arch} ({detail}): pass the architecture they were "
+                        f"saved from as model.") from None
+    _check_finite(cm.model.state_dict(), path)
+    return cm
+
+def _load_tag(arch: str, tag: str) -> ClipModel:
+    from open_clip.pretrained import download_pretrained
+    tag_cfg = open_clip.get_pretrained_cfg(arch, tag)
+    # weights trained with QuickGELU (OpenAI's) need it in the architecture; open_clip itself only warns
+    quick_gelu = bool(tag_cfg.get('quick_gelu')) and not open_clip.get_model_config(arch).get('quick_gelu', False)
+    logging.getLogger().disabled = True   # open_clip logs its own traceback-like error before raising
+    try: path = download_pretrained(tag_cfg)
+    except Exception:
+        hub = tag_cfg.get('hf_hub', '').rstrip('/')
+        raise MissingResourceError(
+            f"The {arch} weights for {tag!r} could not be loaded (no network, not cached): on a machine with a network, "
+            f"download them once (open_clip.create_model_and_transforms({arch!r}, pretrained={tag!r}) fills the Hugging Face cache"
+            f"{', repository ' + hub if hub else ''}), then copy ~/.cache/huggingface to this machine or pass the downloaded file as pretrained.") from None
+    finally: logging.getLogger().disabled = False
+    cm = _load_weights_file(arch, Path(path), quick_gelu)
+    cm.mean, cm.std = tuple(tag_cfg.get('mean', cm.mean)), tuple(tag_cfg.get('std', cm.std))
+    return cm
 
 # %% ../nbs/03_models.ipynb
 _TEXT_CACHE: 'weakref.WeakKeyDictionary[nn.Module, dict]' = weakref.WeakKeyDictionary()
