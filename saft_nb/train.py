@@ -17,10 +17,10 @@ from tqdm.auto import tqdm
 from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .data import get_spec, load_dataset
+from .data import data_root, get_spec, load_dataset, sample_subset
 from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
-from .models import ZeroShotClassifier, load_model, save_clip
+from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
 
 # %% auto 0
 __all__ = ['TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'cli']
@@ -29,9 +29,10 @@ __all__ = ['TrainConfig', 'validate_model', 'prepare_training', 'adversarial_los
 @dataclass
 class TrainConfig:
     method: str = 'tecoa'
-    model: str = 'embedded'                # 'embedded', a checkpoint file, or an open_clip architecture
-    pretrained: str | None = None
+    model: str = 'embedded'                # 'embedded', a saft-nb checkpoint file, or an open_clip architecture (ViT-B-32)
+    pretrained: str | None = None          # an architecture's weights: a tag ('openai'), a local weights file, or 'random'
     dataset: str = 'suite-shape'           # the fine-tuning set; it needs 'train' and 'val' splits
+    root: str | None = None                # folder of the real datasets (None: $SAFT_NB_DATA, else ./data)
     epochs: int | None = None              # None: the method's own default (`Method.epochs`)
     batch_size: int = 64
     optimizer: str = 'adamw'
@@ -44,8 +45,8 @@ class TrainConfig:
     eps: float | None = None               # training attack; None: the method's default (1/255 units)
     attack_steps: int | None = None
     step_size: float | None = None
-    train_n: int | None = None             # use the first n training images (None: all)
-    val_n: int = 500
+    train_n: int | None = None             # a seeded stratified sample of n training images (None: all)
+    val_n: int = 500                       # validation images, a seeded stratified sample of the val split
     val_attack_steps: int = 10             # validation: PGD at the training eps, on the val split
     seed: int = 0
     device: str = 'auto'
@@ -64,6 +65,11 @@ class TrainConfig:
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
         if self.attack_steps is not None: check_number('attack_steps', self.attack_steps, lo=1, integer=True)
         check_number('num_workers', self.num_workers, lo=0, integer=True)
+        for name in ('model', 'dataset'):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
+        for name in ('pretrained', 'root'):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ConfigError(f"{name} must be a string or None, got {getattr(self, name)!r}.")
         if not isinstance(self.method_options, dict): raise ConfigError(f"method_options must be a dict, got {self.method_options!r}.")
         self.training_attack().validate()
         return self
@@ -86,7 +92,8 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 def _load_checkpoint(path: Path) -> dict:
     try: return torch.load(path, map_location='cpu', weights_only=False)
     except Exception as e:
-        raise SaftError(f"Checkpoint {path} is corrupt ({type(e).__name__}); delete it to restart that run from its previous epoch's state.") from None
+        raise SaftError(f"Checkpoint {path} is corrupt ({type(e).__name__}), so this run cannot resume: start a new run, or delete "
+                        f"that file to train this run again from its first epoch (its best.safetensors so far is kept until a better one).") from None
 
 def _schedule(step: int, warmup: int, total: int) -> float:
     "Linear warm-up, then cosine decay to 0 at `total` steps."
@@ -167,38 +174,60 @@ def adversarial_loss(method, ctx: MethodContext, loss_module, attack: AttackConf
     with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         return loss_module(x, x_adv, y)
 
+def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int) -> dict:
+    "What the run resolved for the user, recorded in config.json beside the config itself."
+    src = cm.source
+    model = {'name': cm.name, 'base_weights': src.get('base'), 'arch': src.get('arch'), 'quick_gelu': src.get('quick_gelu'),
+             'image_size': cm.image_size, 'mean': list(cm.mean), 'std': list(cm.std)}
+    real = not get_spec(cfg.dataset).name.startswith('suite-')
+    return {'model': model, 'data_root': str(data_root(cfg.root).resolve()) if real else None,
+            'train_images': n_train, 'val_images': n_val, 'sample': f'seeded stratified (seed {cfg.seed}) where a split is cut',
+            'training_attack': cfg.training_attack().describe()}
+
+def _cut_metrics(path: Path, epochs_done: int) -> None:
+    "Drop the rows of epochs after `epochs_done`: a resumed run writes them again."
+    if not path.exists(): return
+    kept = [l for l in path.read_text(encoding='utf-8').splitlines() if l.strip() and json.loads(l)['epoch'] <= epochs_done]
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(''.join(l + '\n' for l in kept), encoding='utf-8'); os.replace(tmp, path)
+
+def _nan_advice(cfg: TrainConfig) -> str:
+    steps = [f"lower lr (now {cfg.lr})"]
+    if not cfg.grad_clip: steps.append("set grad_clip (now 0, off)")
+    if cfg.bf16: steps.append("train without bf16")
+    return ', or '.join(steps)
+
 def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None, progress: bool = True,
           on_epoch_end=None) -> Path:
     """Fine-tune with `config` into a new run folder under `out` (named `name` or the method), or continue the
     interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Under
-    `torchrun` every process runs this; rank 0 writes the folder. Returns the run folder."""
-    cfg = config.validate()      # before anything is written
+    `torchrun` every process runs this; rank 0 writes the folder. Every input (config, model, weights, datasets) is
+    checked and loaded before the folder is created. Returns the run folder."""
+    cfg = config.validate()
     device = resolve_device(cfg.device)
     if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
     ddp = _Distributed(device)
     if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
-    if ddp.main:
-        if run_dir is not None and (Path(run_dir) / 'config.json').exists():
-            run_dir = Path(run_dir)
-            saved = TrainConfig(**load_json(run_dir / 'config.json'))
-            if asdict(saved) != asdict(config):
-                raise ConfigError(f"{run_dir} was started with another config; resume it with the same config (see its config.json) or start a new run.")
-        else:
-            run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or config.method)
-            run_dir.mkdir(parents=True, exist_ok=True)
-        save_json(asdict(cfg), run_dir / 'config.json')
-    run_dir = Path(ddp.broadcast(str(run_dir)))
+    if run_dir is not None and (Path(run_dir) / 'config.json').exists():
+        saved = load_json(Path(run_dir) / 'config.json')
+        if {k: saved.get(k) for k in asdict(cfg)} != asdict(cfg):
+            raise ConfigError(f"{run_dir} was started with another config; resume it with the same config (see its config.json) or start a new run.")
     method, attack = cfg.build_method(), cfg.training_attack()
     progress = progress and ddp.main
 
     cm = load_model(cfg.model, cfg.pretrained, device)
     spec = get_spec(cfg.dataset)
-    train_set = load_dataset(cfg.dataset, 'train')
-    if cfg.train_n: train_set = Subset(train_set, range(min(cfg.train_n, len(train_set))))
-    ctx, params, loss_module = prepare_training(method, cm, spec, train_set)
-    val = load_dataset(cfg.dataset, 'val'); val = Subset(val, range(min(cfg.val_n, len(val))))
+    train_set = sample_subset(load_dataset(cfg.dataset, 'train', root=cfg.root, image_size=cm.image_size), cfg.train_n, cfg.seed)
+    val = sample_subset(load_dataset(cfg.dataset, 'val', root=cfg.root, image_size=cm.image_size), cfg.val_n, cfg.seed)
     x_val = torch.stack([val[i][0] for i in range(len(val))]).to(device)
     y_val = torch.tensor([val[i][1] for i in range(len(val))], device=device)
+    ctx, params, loss_module = prepare_training(method, cm, spec, train_set)
+
+    if ddp.main:   # everything is loaded: only now is a folder created
+        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or cfg.method)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_json({**asdict(cfg), 'resolved': _describe(cm, cfg, len(train_set), len(val))}, run_dir / 'config.json')
+    run_dir = Path(ddp.broadcast(str(run_dir)))
     val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
@@ -221,6 +250,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
         if ddp.main: print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {cfg.epochs}")
 
     metrics_path = run_dir / 'metrics.jsonl'
+    if ddp.main: _cut_metrics(metrics_path, start_epoch)
     for epoch in tqdm(range(start_epoch, cfg.epochs), desc='epochs', disable=not progress, initial=start_epoch, total=cfg.epochs):
         if params:
             cm.model.train()
@@ -234,7 +264,8 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
                 loss, logs = adversarial_loss(method, ctx, loss_module, attack, x, y, start, cfg.bf16)
                 if not ddp.all_finite(loss):
                     raise SaftError(f"The loss became {loss.item()} at epoch {epoch + 1}, step {step}; the last good checkpoint is "
-                                    f"{'kept in ' + str(ckpt_path) if ckpt_path.exists() else 'the starting model (no epoch finished)'}; lower lr (now {cfg.lr}) or enable grad_clip.")
+                                    f"{'kept in ' + str(ckpt_path) if ckpt_path.exists() else 'the starting model (no epoch finished)'}; "
+                                    f"{_nan_advice(cfg)} and start a new run.")
                 opt.zero_grad(set_to_none=True); loss.backward()
                 if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 opt.step(); sched.step(); step += 1
