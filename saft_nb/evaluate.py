@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import json, time
+import json, os, re, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 from .attacks import AttackConfig, EnsembleCrossEntropy, MultiLevel, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
                           resolve_device, save_json)
-from .data import Hierarchy, get_spec, list_datasets, load_dataset
+from .data import Hierarchy, get_spec, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 
@@ -47,7 +47,7 @@ class EvalConfig:
     aa_steps: int = 100                    # APGD iterations (AutoAttack, APGD-CE, APGD-T)
     aa_epsilons: list[float] | str | None = None   # epsilons for the APGD attacks (None: `epsilons`)
     norm: str = 'linf'
-    n: int | None = 1000                   # first n test images per dataset (None: all)
+    n: int | None = 1000                   # test images per dataset: a seeded stratified sample (None: all)
     batch_size: int = 250
     seed: int = 0
     root: str | None = None                # folder of the real datasets
@@ -78,29 +78,50 @@ class EvalConfig:
 
 # %% ../nbs/08_evaluation.ipynb
 def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu') -> tuple[ClipModel, dict]:
-    "The model to evaluate and what the results table says about it: label, method, checkpoint."
+    "The model to evaluate and what the results table says about it: label, method, checkpoint, base weights."
     path = Path(str(model))
-    if ('/' in str(model) and not str(model).startswith('hf-hub:')) and not path.exists():
-        raise MissingResourceError(f"{model} does not exist: give a training run folder, a checkpoint file or a model name.")
     if path.is_dir():
         if not (path / 'best.safetensors').exists():
             raise MissingResourceError(f"{path} has no best.safetensors: is it a finished training run folder?")
         config = load_json(path / 'config.json')
         cm = load_clip_file(path / 'best.safetensors'); cm.model.to(device)
         return cm, {'model': path.name, 'method': config['method'], 'checkpoint': str(path / 'best.safetensors'),
-                    'base_model': config['model']}
+                    'base_model': cm.source.get('base')}
+    if ('/' in str(model) and not str(model).startswith('hf-hub:')) and not path.exists():
+        raise MissingResourceError(f"{model} does not exist: give a training run folder, a checkpoint file or a model name.")
     cm = load_model(model, pretrained, device)
-    if path.suffix == '.safetensors':
-        return cm, {'model': path.stem, 'method': 'unknown', 'checkpoint': str(path), 'base_model': str(path)}
-    label = model if pretrained is None else f'{model}/{pretrained}'
-    return cm, {'model': label, 'method': 'none', 'checkpoint': label, 'base_model': label}
+    if path.is_file():
+        return cm, {'model': path.stem, 'method': cm.source.get('method', 'unknown'), 'checkpoint': str(path), 'base_model': cm.source.get('base')}
+    label = cm.name if pretrained is not None else str(model)
+    return cm, {'model': label, 'method': 'none', 'checkpoint': label, 'base_model': cm.source.get('base')}
 
 # %% ../nbs/08_evaluation.ipynb
-def _test_images(name: str, cfg: EvalConfig, image_size: int):
+def _test_sample(name: str, cfg: EvalConfig, image_size: int):
+    "The test split of `name` and the seeded stratified sample of it that is evaluated (no image decoded yet)."
     ds = load_dataset(name, 'test', root=cfg.root, image_size=image_size)
-    n = len(ds) if cfg.n is None else min(cfg.n, len(ds))
-    x = torch.stack([ds[i][0] for i in range(n)]); y = torch.tensor([ds[i][1] for i in range(n)])
-    return ds.spec, x, y
+    return ds, sample_subset(ds, cfg.n, cfg.seed)
+
+def _images(sample) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.stack([sample[i][0] for i in range(len(sample))]), torch.tensor([int(sample[i][1]) for i in range(len(sample))])
+
+def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
+    "results.csv and results.json (config, model, skipped datasets, rows, whether every dataset is done), atomically."
+    csv = folder / 'results.csv'
+    df.to_csv(csv.with_name('results.csv.tmp'), index=False); os.replace(csv.with_name('results.csv.tmp'), csv)
+    configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
+    save_json({'config': configs, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
+               'rows': df.to_dict(orient='records')}, folder / 'results.json')
+
+def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict) -> tuple[Path, pd.DataFrame]:
+    "The unfinished evaluation of this model and config under `out` (and the rows it holds), else a new folder."
+    for folder in sorted(Path(out).glob(f'{name}*'), key=lambda p: p.stat().st_mtime, reverse=True):
+        record = folder / 'results.json'
+        if not record.exists() or not re.fullmatch(rf'{re.escape(name)}(-\d+)?', folder.name): continue
+        saved = load_json(record)
+        if not saved.get('complete') and saved.get('config') == json.loads(json.dumps(asdict(cfg))) and saved.get('model') == info:
+            done = pd.DataFrame(saved['rows']); done.attrs['skipped'] = saved.get('skipped', [])
+            return folder, done
+    return new_run_dir(out, name), pd.DataFrame()
 
 def _description_classifier(cm, spec, cfg: EvalConfig):
     described = dataset_descriptions(spec, cfg.descriptions)
@@ -121,19 +142,27 @@ def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.T
     return out
 
 def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrained: str | None = None,
-             progress: bool = True) -> pd.DataFrame:
+             progress: bool = True, out=None, name: str = 'eval') -> pd.DataFrame:
     """Clean and robust zero-shot accuracy of `model` (a run folder, checkpoint or model name) under `config`: one
-    row per dataset x attack x epsilon, each stating its threat model."""
+    row per dataset x attack x epsilon, each stating its threat model and sample. With `out`, results are written to
+    a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued); the
+    folder is `df.attrs['folder']`."""
     cfg = (config or EvalConfig()).validate()
     device = resolve_device(cfg.device)
     cm, info = load_for_evaluation(model, pretrained, device)
     cm.model.eval()
-    rows, skipped = [], []
-    for name in cfg.datasets:
-        spec, x, y = _test_images(name, cfg, cm.image_size)
+    tests = {name: _test_sample(name, cfg, cm.image_size) for name in cfg.datasets}   # every dataset checked first
+    folder, done = _evaluation_folder(out, name, cfg, info) if out is not None else (None, pd.DataFrame())
+    rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
+    finished = set(done.dataset) if len(done) else set()
+    if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
+    for name, (ds, sample) in tests.items():
+        if name in finished: continue
+        spec, (x, y) = ds.spec, _images(sample)
         clf = ZeroShotClassifier.from_dataset(cm, spec)
         base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'norm': cfg.norm,
-                'resolution': spec.resolution or cm.image_size, 'model_input': cm.image_size, 'seed': cfg.seed}
+                'resolution': spec.resolution or cm.image_size, 'model_input': cm.image_size, 'seed': cfg.seed,
+                'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds)}
         def record(attack, eps, make_adv, **settings):
             start = time.time()
             r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
@@ -164,8 +193,11 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
                     for eps in eps_list:
                         record(attack, eps, lambda xb, yb, eps=eps, sclf=sclf, up=up: _pgd(MultiLevel([sclf], [up[yb]]), xb, eps, cfg, cm),
                                steps=cfg.steps, step_size=eps / 4, target=tree)
+        if folder is not None:   # this dataset's rows are safe on disk before the next one starts
+            partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
+            _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=info)
     df = pd.DataFrame(rows)
-    df.attrs['skipped'] = skipped
+    df.attrs['skipped'], df.attrs['folder'] = skipped, folder
     return df
 
 def _pgd(objective, x, eps, cfg, cm):
@@ -177,10 +209,7 @@ def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], n
     """Write `results.csv` and `results.json` (with the evaluation config, or configs when the table joins several
     evaluations) into a new folder `out/name`, never overwriting an earlier evaluation."""
     folder = new_run_dir(out, name)
-    df.to_csv(folder / 'results.csv', index=False)
-    configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
-    save_json({'config': configs, 'skipped': df.attrs.get('skipped', []), 'rows': df.to_dict(orient='records')},
-              folder / 'results.json')
+    _write_results(folder, df, config, complete=True)
     return folder
 
 def load_results(paths) -> pd.DataFrame:
