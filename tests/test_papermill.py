@@ -1,22 +1,16 @@
 """The papermill entry points run end to end with parameters, and reject bad ones with a clear message."""
-from pathlib import Path
 
 import pandas as pd
 import papermill as pm
 import pytest
 
-NBS = Path(__file__).resolve().parents[1] / 'nbs'
+from notebook_runs import execute
 
 
 @pytest.fixture(autouse=True)
 def not_under_nbdev_test(monkeypatch):
     "nbdev's notebook runner sets IN_TEST in this process; papermill runs must not inherit its smoke-test mode."
     monkeypatch.delenv('IN_TEST', raising=False)
-
-
-def execute(tmp_path, notebook, **parameters):
-    return pm.execute_notebook(str(NBS / notebook), str(tmp_path / notebook), parameters=parameters,
-                               kernel_name='python3', cwd=str(NBS), progress_bar=False)
 
 
 def test_evaluate_writes_a_results_table(tmp_path):
@@ -34,7 +28,7 @@ def test_train_then_evaluate_the_run(tmp_path):
     execute(tmp_path, 'train.ipynb', method='tecoa', epochs=1, train_n=64, batch_size=32, val_n=32, test_n=32,
             out=str(tmp_path / 'runs'))
     run = tmp_path / 'runs' / 'tecoa'
-    assert (run / 'test_shape.csv').exists()
+    assert (run / 'test.csv').exists()
     execute(tmp_path, 'evaluate.ipynb', run=str(run), datasets='suite-color', attacks='pgd', epsilons='1', steps=2, n=32)
     results = pd.read_csv(run / 'eval' / 'results.csv')
     assert (results.method == 'tecoa').all() and results.checkpoint.str.endswith('best.safetensors').all()

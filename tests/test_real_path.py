@@ -1,0 +1,109 @@
+"""The real path, rehearsed: what a GPU user does with a ViT-B-32 weights file and datasets on disk, on the CPU.
+
+A random-weights ViT-B-32 saved as a plain open_clip state dict stands in for downloaded weights; TinyImageNet (an
+ImageFolder layout with words.txt, the papers' fine-tuning set) and EuroSAT (torchvision's own layout) are laid out
+on disk with a few 64 px images. The user's commands then run unchanged: papermill fine-tunes through train.ipynb
+with `model`, `pretrained`, `dataset`, `root`; evaluate.ipynb evaluates the run folder; saft-train does the same
+from the command line. The checks read what a user reads: config.json, the results rows, the error sentences.
+"""
+import json, os, subprocess, sys
+
+import numpy as np
+import pandas as pd
+import papermill as pm
+import pytest
+from PIL import Image
+
+from notebook_runs import execute
+
+EUROSAT = ['AnnualCrop', 'Forest', 'HerbaceousVegetation', 'Highway', 'Industrial', 'Pasture', 'PermanentCrop',
+           'Residential', 'River', 'SeaLake']
+WNIDS = {'n01443537': 'goldfish, Carassius auratus', 'n01629819': 'European fire salamander, Salamandra salamandra',
+         'n02123045': 'tabby, tabby cat', 'n04562935': 'water tower'}
+
+
+@pytest.fixture(autouse=True)
+def not_under_nbdev_test(monkeypatch):
+    "nbdev's notebook runner sets IN_TEST in this process; papermill runs must not inherit its smoke-test mode."
+    monkeypatch.delenv('IN_TEST', raising=False)
+
+
+def _images(folder, n, seed, ext='JPEG'):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / f'{i}.{ext}')
+
+
+@pytest.fixture(scope='module')
+def real(tmp_path_factory):
+    "A ViT-B-32 weights file and a data root with TinyImageNet and EuroSAT in their on-disk layouts."
+    import open_clip, torch
+    tmp = tmp_path_factory.mktemp('real')
+    weights = tmp / 'ViT-B-32-random.pt'
+    torch.save(open_clip.create_model('ViT-B-32').state_dict(), weights)   # a state dict, as open_clip's releases are
+    root = tmp / 'data'
+    tiny = root / 'tinyimagenet'
+    (tiny).mkdir(parents=True)
+    (tiny / 'words.txt').write_text(''.join(f'{w}\t{names}\n' for w, names in WNIDS.items()))
+    for k, wnid in enumerate(WNIDS):
+        _images(tiny / 'train' / wnid / 'images', 50, k)      # the official train layout: <wnid>/images/*.JPEG
+        _images(tiny / 'val' / wnid, 4, 100 + k)              # val sorted into one folder per class
+    for k, name in enumerate(EUROSAT): _images(root / 'eurosat' / '2750' / name, 3, 200 + k, 'jpg')
+    return weights, root, tmp
+
+
+def test_finetune_and_evaluate_vit_b_32_from_a_weights_file(real):
+    weights, root, tmp = real
+    execute(tmp, 'train.ipynb', method='tecoa', model='ViT-B-32', pretrained=str(weights), dataset='tinyimagenet',
+            root=str(root), epochs=1, train_n=16, batch_size=8, val_n=4, test_n=8, out=str(tmp / 'runs'))
+    run = tmp / 'runs' / 'tecoa'
+    config = json.loads((run / 'config.json').read_text())
+    assert (config['model'], config['pretrained'], config['root']) == ('ViT-B-32', str(weights), str(root))
+    resolved = config['resolved']
+    assert resolved['model']['base_weights'] == f'ViT-B-32/{weights}' and resolved['model']['image_size'] == 224
+    assert resolved['data_root'] == str(root.resolve()) and (resolved['train_images'], resolved['val_images']) == (16, 4)
+    test = pd.read_csv(run / 'test.csv')
+    assert list(test.model) == ['original', 'tecoa'] and (test.n == 8).all() and (test.dataset == 'tinyimagenet').all()
+
+    execute(tmp, 'evaluate.ipynb', run=str(run), root=str(root), datasets='eurosat,tinyimagenet', attacks='pgd',
+            epsilons='1', steps=2, n=10)
+    rows = pd.read_csv(run / 'eval' / 'results.csv')
+    assert set(rows.dataset) == {'eurosat', 'tinyimagenet'} and set(rows.attack) == {'none', 'pgd'}
+    assert (rows.model == 'tecoa').all() and (rows.method == 'tecoa').all()
+    assert (rows.base_model == f'ViT-B-32/{weights}').all() and rows.checkpoint.str.endswith('best.safetensors').all()
+    assert (rows.n == 10).all() and (rows['sample'] == 'stratified').all() and (rows.model_input == 224).all()
+    assert dict(zip(rows.dataset, rows.test_size)) == {'eurosat': 30, 'tinyimagenet': 16}
+    assert (rows.resolution == 64).all()   # the perturbation lives at the datasets' 64 px, resized inside the model
+    assert json.loads((run / 'eval' / 'results.json').read_text())['complete']
+
+
+def test_the_command_line_trains_another_method_on_the_same_files(real):
+    weights, root, tmp = real
+    env = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}
+    done = subprocess.run([sys.executable, '-m', 'saft_nb.train', '--method', 'fare', '--model', 'ViT-B-32', '--pretrained',
+                           str(weights), '--dataset', 'tinyimagenet', '--root', str(root), '--epochs', '1', '--train-n', '8',
+                           '--batch-size', '8', '--val-n', '4', '--val-attack-steps', '1', '--attack-steps', '2',
+                           '--out', str(tmp / 'cli')], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp / 'cli' / 'fare'
+    assert done.stdout.strip().endswith(str(run))
+    from saft_nb.models import load_model
+    back = load_model(str(run / 'final.safetensors'))   # a fine-tuned open_clip model loads back by itself
+    assert (back.source['arch'], back.source['base'], back.image_size) == ('ViT-B-32', f'ViT-B-32/{weights}', 224)
+
+
+@pytest.mark.parametrize('parameters, message', [
+    (lambda w, r: dict(model=str(w)), 'is a weights file, not a saft-nb checkpoint: pass an architecture as model'),
+    (lambda w, r: dict(model='ViT-B-32'), 'ViT-B-32 needs weights: pass pretrained as one of its tags'),
+    (lambda w, r: dict(model='ViT-B-32', pretrained=str(w) + '.missing'), 'does not exist'),
+    (lambda w, r: dict(model='ViT-B-16', pretrained=str(w)), 'holds weights of another architecture than ViT-B-16'),
+    (lambda w, r: dict(model='ViT-B-32', pretrained=str(w), dataset='imagenet', root=str(r)), "Dataset 'imagenet' is not under"),
+])
+def test_the_real_path_says_what_is_wrong_and_leaves_no_run_folder(real, parameters, message):
+    weights, root, tmp = real
+    out = tmp / 'refused'
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        execute(tmp, 'train.ipynb', **{'method': 'tecoa', 'dataset': 'tinyimagenet', 'root': str(root), 'out': str(out),
+                                       **parameters(weights, root)})
+    assert not out.exists() or not any(out.iterdir())
