@@ -126,7 +126,7 @@ def embedded_record() -> dict:
     "How the shipped embedded model was made: parameters, seed, time and measured accuracies."
     return load_json(WEIGHTS_DIR / f'{EMBEDDED_NAME}.json')
 
-def _looks_like_path(name: str) -> bool: return os.sep in name or name.endswith(_WEIGHT_SUFFIXES)
+def _looks_like_path(name: str) -> bool: return not name.startswith('hf-hub:') and (os.sep in name or name.endswith(_WEIGHT_SUFFIXES))
 
 def load_model(name: str = 'embedded', pretrained: str | None = None, device: str | torch.device = 'cpu') -> ClipModel:
     """Load the embedded model, a project checkpoint file, or an open_clip architecture with `pretrained` weights (a
@@ -143,6 +143,7 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
             raise ConfigError(f"model {name!r} is a file and pretrained {pretrained!r} is given: a saft-nb checkpoint is the model itself "
                               f"(leave pretrained empty); a weights file is the pretrained of an architecture (model='ViT-B-32').")
         cm = load_clip_file(name)
+    elif Path(name).is_dir(): raise ConfigError(f"{name} is a folder: give a checkpoint in it (for a training run, {Path(name) / 'best.safetensors'}).")
     elif _looks_like_path(name): raise MissingResourceError(f"Model file {name} does not exist.")
     else:
         if name not in open_clip.list_models():
