@@ -17,7 +17,8 @@ from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_j
 # %% auto 0
 __all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset',
            'register_dataset', 'list_datasets', 'get_spec', 'load_dataset', 'holdout', 'data_root', 'image_transform',
-           'imagefolder_loader', 'register_imagefolder', 'dataset_labels', 'stratified_sample', 'sample_subset']
+           'imagefolder_loader', 'register_imagefolder', 'dataset_labels', 'stratified_sample', 'sample_subset',
+           'images_and_labels']
 
 # %% ../nbs/01_data.ipynb
 class Hierarchy:
@@ -270,8 +271,10 @@ def stratified_sample(labels, n: int | None, seed: int = 0) -> list[int]:
     classes, counts = np.unique(labels, return_counts=True)
     quota = counts * n / len(labels)
     take = np.floor(quota).astype(int)
-    take[np.argsort(-(quota - take), kind='stable')[:n - take.sum()]] += 1   # largest remainders get the rest
     rng = np.random.default_rng(seed)
+    # the largest remainders get the images left over; equal remainders (equal classes, n below the class count) are
+    # ordered at random, so that the seed, not the class order, decides which classes get one
+    take[np.lexsort((rng.random(len(classes)), -(quota - take)))[:n - take.sum()]] += 1
     chosen = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take)]
     return sorted(int(i) for i in np.concatenate(chosen))
 
@@ -279,3 +282,8 @@ def sample_subset(ds, n: int | None, seed: int = 0):
     "`ds` itself when `n` covers it, else the `Subset` of its `stratified_sample`."
     if n is None or n >= len(ds): return ds
     return Subset(ds, stratified_sample(dataset_labels(ds), n, seed))
+
+def images_and_labels(ds) -> tuple[torch.Tensor, torch.Tensor]:
+    "Every item of `ds` (a sample, usually) as one image tensor and one label tensor."
+    items = [ds[i] for i in range(len(ds))]
+    return torch.stack([x for x, _ in items]), torch.tensor([int(y) for _, y in items])

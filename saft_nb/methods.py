@@ -16,7 +16,7 @@ import torch.nn as nn
 
 from .attacks import CrossEntropy, EmbeddingDistance, EnsembleCrossEntropy, Objective, SoftCrossEntropy
 from .core import ConfigError, check_choice, check_number
-from .data import Hierarchy
+from .data import Hierarchy, images_and_labels, sample_subset
 from .descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
 from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_parameters, text_states
 
@@ -380,7 +380,8 @@ class Hierarchical(Method):
         self.states = text_states(ctx.student, texts).view(len(spec.templates), len(self.lv.nodes), -1)
         with torch.no_grad():
             self.text_scale = 1 / project_text(ctx.teacher, self.states, normalize=False).mean(0).norm(dim=-1).mean().item()
-            x = torch.stack([train_set[i][0] for i in range(min(256, len(train_set)))]).to(ctx.student.device) if train_set is not None else None
+            # a stratified sample: the first images of a class-sorted folder would calibrate on a few classes
+            x = images_and_labels(sample_subset(train_set, 256, seed=0))[0].to(ctx.student.device) if train_set is not None else None
             self.image_scale = (1 / ctx.teacher_embedding(x).norm(dim=-1).mean().item()) if x is not None else self.text_scale
     def ball_texts(self, ctx) -> torch.Tensor:
         return expmap0(self.text_scale * project_text(ctx.student, self.states, normalize=False).mean(0))
