@@ -83,6 +83,13 @@ def _check_finite(tensors, what) -> None:
     if bad is not None:
         raise SaftError(f"{what} holds NaN or infinite weights ({bad}): it comes from a diverged run; use an earlier checkpoint.")
 
+def _saft_metadata(path) -> dict | None:
+    "The saft_nb metadata of a safetensors file, or None when it is not one (or has none)."
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), 'pt') as f: return json.loads((f.metadata() or {})['saft_nb'])
+    except (SafetensorError, OSError, KeyError, json.JSONDecodeError): return None
+
 def _weights_not_checkpoint(path) -> SaftError:
     return SaftError(f"{path} is a weights file, not a saft-nb checkpoint: pass an architecture as model and this file as "
                      f"pretrained (model='ViT-B-32', pretrained={str(path)!r}; -p model ViT-B-32 -p pretrained {path}).")
@@ -133,6 +140,9 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
     tag, a local weights file, or 'random')."""
     name = str(name)
     if name == 'embedded':
+        if pretrained is not None:
+            raise ConfigError(f"pretrained ({pretrained!r}) gives the weights of an open_clip architecture, and model is 'embedded': "
+                              f"name the architecture too (model='ViT-B-32'), or leave pretrained empty for the embedded model.")
         path = embedded_weights_path()
         if not path.exists():
             raise MissingResourceError(f"The embedded model's weights are missing from {path}: run nbs/pretrain.ipynb (papermill nbs/pretrain.ipynb runs/pretrain.ipynb) to make them.")
@@ -173,7 +183,10 @@ def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
                           f"weights file, or 'random' for an untrained model.")
     pretrained = str(pretrained)
     if pretrained == RANDOM_WEIGHTS: cm = _build_open_clip(arch, False)
-    elif Path(pretrained).is_file(): cm = _load_weights_file(arch, Path(pretrained))
+    elif Path(pretrained).is_file():
+        if _saft_metadata(pretrained) is not None:   # it records its own architecture and activation: load it as itself
+            raise ConfigError(f"{pretrained} is a saft-nb checkpoint: pass it as model (model={pretrained!r}), not as pretrained of {arch}.")
+        cm = _load_weights_file(arch, Path(pretrained))
     elif pretrained in tags: cm = _load_tag(arch, pretrained)
     elif _looks_like_path(pretrained): raise MissingResourceError(f"Weights file {pretrained} does not exist.")
     else: raise ConfigError(f"Unknown pretrained tag {pretrained!r} for {arch}; known tags: {', '.join(tags) or 'none'}; or give a local weights file, or 'random'.")
@@ -181,13 +194,34 @@ def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
     cm.source.update(pretrained=pretrained, base=f'{arch}/{pretrained}')
     return cm
 
+def _torchscript_state(path: Path) -> dict | None:
+    "The weights in a TorchScript archive (the format of OpenAI's own .pt releases), or None for any other file."
+    import zipfile
+    if not zipfile.is_zipfile(path) or not any(n.endswith('constants.pkl') for n in zipfile.ZipFile(path).namelist()): return None
+    state = torch.jit.load(str(path), map_location='cpu').state_dict()
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+def _readable(path: Path) -> bool:
+    try: open_clip.factory.load_state_dict(str(path)); return True
+    except Exception: return False
+
+def _load_scripted(model: nn.Module, state: dict) -> None:
+    "Load a TorchScript archive's weights (OpenAI's keys are open_clip's) strictly; its extra entries are not weights."
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    if missing: raise RuntimeError(f"Error(s) in loading state_dict:\nMissing key(s): {', '.join(missing[:3])}")
+    model.load_state_dict({k: state[k] for k in expected})
+
 def _load_weights_file(arch: str, path: Path, quick_gelu: bool = False) -> ClipModel:
-    cm = _build_open_clip(arch, quick_gelu)
-    try: open_clip.load_checkpoint(cm.model, str(path))
+    scripted = _torchscript_state(path)
+    # OpenAI's TorchScript releases were trained with QuickGELU: the archive says which weights these are
+    cm = _build_open_clip(arch, quick_gelu or scripted is not None)
+    try:
+        if scripted is not None: _load_scripted(cm.model, scripted)
+        else: open_clip.load_checkpoint(cm.model, str(path))
     except Exception as e:   # unreadable, or read but not this architecture's (open_clip raises either way)
-        try: open_clip.factory.load_state_dict(str(path))
-        except Exception as unreadable:
-            raise SaftError(f"{path} is not a weights file that torch or safetensors can read ({type(unreadable).__name__}): download it again.") from None
+        if scripted is None and not _readable(path):
+            raise SaftError(f"{path} is not a weights file that torch or safetensors can read: download it again.") from None
         detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:200]
         raise SaftError(f"{path} holds weights of another architecture than {arch} ({detail}): pass the architecture they were "
                         f"saved from as model.") from None
