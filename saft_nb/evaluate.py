@@ -14,7 +14,7 @@ import torch
 from .attacks import AttackConfig, EnsembleCrossEntropy, MultiLevel, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
                           resolve_device, save_json)
-from .data import Hierarchy, get_spec, list_datasets, load_dataset, sample_subset
+from .data import Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 
@@ -81,6 +81,7 @@ def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu')
     "The model to evaluate and what the results table says about it: label, method, checkpoint, base weights."
     path = Path(str(model))
     if path.is_dir():
+        if pretrained is not None: raise ConfigError(f"{path} is a training run folder, which holds its own weights: leave pretrained empty.")
         if not (path / 'best.safetensors').exists():
             raise MissingResourceError(f"{path} has no best.safetensors: is it a finished training run folder?")
         config = load_json(path / 'config.json')
@@ -101,13 +102,11 @@ def _test_sample(name: str, cfg: EvalConfig, image_size: int):
     ds = load_dataset(name, 'test', root=cfg.root, image_size=image_size)
     return ds, sample_subset(ds, cfg.n, cfg.seed)
 
-def _images(sample) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.stack([sample[i][0] for i in range(len(sample))]), torch.tensor([int(sample[i][1]) for i in range(len(sample))])
-
 def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
-    "results.csv and results.json (config, model, skipped datasets, rows, whether every dataset is done), atomically."
+    """results.csv (once there are rows) and results.json (config, model, skipped datasets, rows, whether every dataset
+    is done), atomically."""
     csv = folder / 'results.csv'
-    df.to_csv(csv.with_name('results.csv.tmp'), index=False); os.replace(csv.with_name('results.csv.tmp'), csv)
+    if len(df): df.to_csv(csv.with_name('results.csv.tmp'), index=False); os.replace(csv.with_name('results.csv.tmp'), csv)
     configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
     save_json({'config': configs, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
@@ -121,7 +120,9 @@ def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict) -> tuple[Pat
         if not saved.get('complete') and saved.get('config') == json.loads(json.dumps(asdict(cfg))) and saved.get('model') == info:
             done = pd.DataFrame(saved['rows']); done.attrs['skipped'] = saved.get('skipped', [])
             return folder, done
-    return new_run_dir(out, name), pd.DataFrame()
+    folder = new_run_dir(out, name)
+    _write_results(folder, pd.DataFrame(), cfg, complete=False, model=info)   # a kill before the first dataset still leaves a folder to continue
+    return folder, pd.DataFrame()
 
 def _description_classifier(cm, spec, cfg: EvalConfig):
     described = dataset_descriptions(spec, cfg.descriptions)
@@ -158,7 +159,7 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
     if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
     for name, (ds, sample) in tests.items():
         if name in finished: continue
-        spec, (x, y) = ds.spec, _images(sample)
+        spec, (x, y) = ds.spec, images_and_labels(sample)
         clf = ZeroShotClassifier.from_dataset(cm, spec)
         base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'norm': cfg.norm,
                 'resolution': spec.resolution or cm.image_size, 'model_input': cm.image_size, 'seed': cfg.seed,

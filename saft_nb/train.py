@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .data import data_root, get_spec, load_dataset, sample_subset
+from .data import data_root, get_spec, images_and_labels, load_dataset, sample_subset
 from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
 from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
@@ -93,7 +93,7 @@ def _load_checkpoint(path: Path) -> dict:
     try: return torch.load(path, map_location='cpu', weights_only=False)
     except Exception as e:
         raise SaftError(f"Checkpoint {path} is corrupt ({type(e).__name__}), so this run cannot resume: start a new run, or delete "
-                        f"that file to train this run again from its first epoch (its best.safetensors so far is kept until a better one).") from None
+                        f"that file to train this run again from its first epoch.") from None
 
 def _schedule(step: int, warmup: int, total: int) -> float:
     "Linear warm-up, then cosine decay to 0 at `total` steps."
@@ -185,9 +185,12 @@ def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int) -> dict
             'training_attack': cfg.training_attack().describe()}
 
 def _cut_metrics(path: Path, epochs_done: int) -> None:
-    "Drop the rows of epochs after `epochs_done`: a resumed run writes them again."
+    "Drop the rows of epochs after `epochs_done` (a resumed run writes them again), and a last line cut short by a kill."
     if not path.exists(): return
-    kept = [l for l in path.read_text(encoding='utf-8').splitlines() if l.strip() and json.loads(l)['epoch'] <= epochs_done]
+    def done(line):
+        try: return json.loads(line)['epoch'] <= epochs_done
+        except json.JSONDecodeError: return False   # only the line being written when the run was killed can be torn
+    kept = [l for l in path.read_text(encoding='utf-8').splitlines() if l.strip() and done(l)]
     tmp = path.with_name(path.name + '.tmp')
     tmp.write_text(''.join(l + '\n' for l in kept), encoding='utf-8'); os.replace(tmp, path)
 
@@ -219,8 +222,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     spec = get_spec(cfg.dataset)
     train_set = sample_subset(load_dataset(cfg.dataset, 'train', root=cfg.root, image_size=cm.image_size), cfg.train_n, cfg.seed)
     val = sample_subset(load_dataset(cfg.dataset, 'val', root=cfg.root, image_size=cm.image_size), cfg.val_n, cfg.seed)
-    x_val = torch.stack([val[i][0] for i in range(len(val))]).to(device)
-    y_val = torch.tensor([val[i][1] for i in range(len(val))], device=device)
+    x_val, y_val = (t.to(device) for t in images_and_labels(val))
     ctx, params, loss_module = prepare_training(method, cm, spec, train_set)
 
     if ddp.main:   # everything is loaded: only now is a folder created

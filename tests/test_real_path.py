@@ -96,6 +96,7 @@ def test_the_command_line_trains_another_method_on_the_same_files(real):
 @pytest.mark.parametrize('parameters, message', [
     (lambda w, r: dict(model=str(w)), 'is a weights file, not a saft-nb checkpoint: pass an architecture as model'),
     (lambda w, r: dict(model='ViT-B-32'), 'ViT-B-32 needs weights: pass pretrained as one of its tags'),
+    (lambda w, r: dict(pretrained=str(w)), "model is 'embedded': name the architecture too"),
     (lambda w, r: dict(model='ViT-B-32', pretrained=str(w) + '.missing'), 'does not exist'),
     (lambda w, r: dict(model='ViT-B-16', pretrained=str(w)), 'holds weights of another architecture than ViT-B-16'),
     (lambda w, r: dict(model='ViT-B-32', pretrained=str(w), dataset='imagenet', root=str(r)), "Dataset 'imagenet' is not under"),
