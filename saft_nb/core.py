@@ -11,8 +11,9 @@ import numpy as np
 import torch
 
 # %% auto 0
-__all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'SaftError', 'ConfigError', 'MissingResourceError', 'check_choice',
-           'check_number', 'seed_everything', 'resolve_device', 'load_json', 'save_json', 'new_run_dir']
+__all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PAPERMILL_HEADER', 'SaftError', 'ConfigError', 'MissingResourceError',
+           'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'load_json', 'save_json', 'new_run_dir',
+           'check_parameters']
 
 # %% ../nbs/00_core.ipynb
 class SaftError(Exception):
@@ -85,3 +86,32 @@ def new_run_dir(root, name: str) -> Path:
         try: path.mkdir(); return path
         except FileExistsError: continue
     raise SaftError(f"{root} holds too many runs named {name!r}; choose another name.")
+
+# %% ../nbs/00_core.ipynb
+PAPERMILL_HEADER = '# Parameters'   # the first line of the cell papermill injects (its Python translator's comment)
+
+def _assigned(source: str) -> list[str]:
+    "Names that a cell's top-level statements assign, in order."
+    import ast
+    names = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+def check_parameters(history: list[str] | None = None) -> None:
+    """Raise a `ConfigError` for papermill parameters that the notebook's parameters cell does not declare. `history`
+    is the kernel's cell inputs in order (default: the running IPython's); the declared cell is the one before the
+    injected one."""
+    if history is None:
+        from IPython import get_ipython
+        shell = get_ipython()
+        history = list(shell.user_ns.get('In', [])) if shell is not None else []
+    injected = [i for i, source in enumerate(history) if source.lstrip().startswith(PAPERMILL_HEADER) and i > 0]
+    if not injected: return
+    declared = _assigned(history[injected[-1] - 1])
+    unknown = [n for n in _assigned(history[injected[-1]]) if n not in declared]
+    if unknown:
+        import difflib
+        hints = [f"{n!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(n, declared, 1, 0.5)) else repr(n) for n in unknown]
+        raise ConfigError(f"Unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; this notebook takes: {', '.join(declared)}.")

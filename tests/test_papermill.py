@@ -1,10 +1,12 @@
 """The papermill entry points run end to end with parameters, and reject bad ones with a clear message."""
 
+import re
+
 import pandas as pd
 import papermill as pm
 import pytest
 
-from notebook_runs import execute
+from notebook_runs import NBS, execute
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +51,25 @@ def test_evaluate_rejects_bad_parameters(tmp_path, parameters, message):
 def test_train_rejects_an_unknown_method(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="Unknown method 'tecao'; choose one of: agft, fare, hierarchical, none, plain-at, pmg-aft, saft, tecoa, tga-zsr, tima"):
         execute(tmp_path, 'train.ipynb', method='tecao', out=str(tmp_path / 'runs'))
+
+
+@pytest.mark.parametrize('notebook, parameters, message', [
+    ('train.ipynb', dict(epsilon=300), "Unknown parameter 'epsilon' (did you mean 'eps'?); this notebook takes: method,"),
+    ('evaluate.ipynb', dict(epsilon=2, nn=5), "Unknown parameters 'epsilon' (did you mean 'epsilons'?), 'nn' (did you mean 'n'?)"),
+])
+def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError, match=re.escape(message)):
+        execute(tmp_path, notebook, out=str(tmp_path / 'runs'), **parameters)
+    assert not (tmp_path / 'runs').exists()   # stopped before anything was trained or written
+
+
+@pytest.mark.parametrize('notebook', ['train.ipynb', 'evaluate.ipynb'])
+def test_help_notebook_gives_every_parameter_a_type_and_a_description(notebook):
+    "What `papermill --help-notebook` prints, from the same inspection."
+    from saft_nb.methods import METHODS
+    parameters = pm.inspect_notebook(str(NBS / notebook))
+    assert len(parameters) >= 16
+    for name, p in parameters.items():
+        assert p['inferred_type_name'] != 'None' and p['help'].strip(), (name, p)   # papermill shows 'None' as "Unknown type"
+    if notebook == 'train.ipynb':   # the choices, as the registry has them
+        assert parameters['method']['help'].endswith(', '.join(sorted(METHODS))), parameters['method']['help']
