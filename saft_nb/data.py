@@ -12,13 +12,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_json, check_choice
+from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_json, check_choice, check_number
 
 # %% auto 0
-__all__ = ['DATASETS', 'DOWNLOAD_HINTS', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset',
-           'register_dataset', 'list_datasets', 'get_spec', 'load_dataset', 'holdout', 'data_root', 'image_transform',
-           'imagefolder_loader', 'register_imagefolder', 'dataset_labels', 'stratified_sample', 'sample_subset',
-           'images_and_labels']
+__all__ = ['DATASETS', 'PERTURB_AT', 'DOWNLOAD_HINTS', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset',
+           'register_dataset', 'list_datasets', 'get_spec', 'load_dataset', 'describe_preprocess', 'ResizedImages',
+           'holdout', 'data_root', 'image_transform', 'imagefolder_loader', 'register_imagefolder', 'dataset_labels',
+           'stratified_sample', 'sample_subset', 'images_and_labels']
 
 # %% ../nbs/01_data.ipynb
 class Hierarchy:
@@ -86,13 +86,16 @@ class DatasetSpec:
     resolution: int | None = None          # None: images vary in size and are resized to the model's input
     hierarchies: list[str] = field(default_factory=list)
     download: str = ''                     # one sentence: what to download and where to put it
-    loader: Callable | None = field(default=None, repr=False)  # (spec, root, split, image_size) -> torch Dataset
+    loader: Callable | None = field(default=None, repr=False)  # (spec, root, split, image_size, resize) -> torch Dataset
     folders: dict = field(default_factory=dict)  # image folders: which folder holds a split, when not named after it
 
 class ZeroShotDataset(Dataset):
-    "A dataset of `(image in [0,1], label)` with its `spec` attached."
-    def __init__(self, spec: DatasetSpec, items: Dataset, split: str):
+    """A dataset of `(image in [0,1], label)` with its `spec` attached, and where its perturbations live:
+    `perturb_at` ('native' or 'model'), `resolution` (the side of its images) and `preprocess` (in words)."""
+    def __init__(self, spec: DatasetSpec, items: Dataset, split: str, perturb_at: str = 'native',
+                 resolution: int | None = None, preprocess: str = ''):
         self.spec, self.items, self.split = spec, items, split
+        self.perturb_at, self.resolution, self.preprocess = perturb_at, resolution or spec.resolution, preprocess
     def __len__(self): return len(self.items)
     def __getitem__(self, i): return self.items[i]
     @property
@@ -117,10 +120,44 @@ def get_spec(name: str) -> DatasetSpec:
     "The registered spec called `name`; an unknown name lists the known ones."
     return DATASETS[check_choice('dataset', name, DATASETS if name in DATASETS else list_datasets())]
 
-def load_dataset(name: str, split: str = 'test', root=None, image_size: int = 224) -> ZeroShotDataset:
-    "Load dataset `name`'s `split` (real datasets from `root`); `image_size` applies to datasets of mixed sizes."
+PERTURB_AT = ('native', 'model')
+
+def load_dataset(name: str, split: str = 'test', root=None, image_size: int = 224, perturb_at: str = 'native',
+                 resize: int | None = None) -> ZeroShotDataset:
+    """Load dataset `name`'s `split` (real datasets from `root`) with its images where the perturbation lives:
+    `perturb_at='native'` keeps a fixed-resolution dataset's own size (the classifier resizes inside its forward),
+    `'model'` resizes it to `image_size` first. Images of mixed sizes are always brought to `image_size`: shorter
+    side to `resize` (None: `image_size`), bicubic, then a center crop of `image_size`."""
     spec = get_spec(name)
-    return ZeroShotDataset(spec, spec.loader(spec, root, split, image_size), split)
+    check_choice('perturb_at', perturb_at, PERTURB_AT)
+    if resize is not None: check_number('resize', resize, lo=image_size, integer=True)
+    items = spec.loader(spec, root, split, image_size, resize)
+    fixed = spec.resolution is not None
+    if fixed and perturb_at == 'model' and (spec.resolution != image_size or resize):
+        items = ResizedImages(items, image_size, resize)
+    at_model = not fixed or perturb_at == 'model'
+    return ZeroShotDataset(spec, items, split, perturb_at if fixed else 'model', image_size if at_model else spec.resolution,
+                           describe_preprocess(spec.resolution, image_size, perturb_at, resize))
+
+# %% ../nbs/01_data.ipynb
+def describe_preprocess(resolution: int | None, image_size: int, perturb_at: str, resize: int | None) -> str:
+    "In words: how images reach the model, and at which resolution they are perturbed."
+    crop = f"Resize({resize or image_size}) + CenterCrop({image_size})" if resize and resize != image_size else f"Resize({image_size})"
+    if resolution is None: return f"{crop}, perturbed at {image_size} px"
+    if perturb_at == 'native' or resolution == image_size and not resize:
+        inside = f", bicubic to {image_size} inside the model" if resolution != image_size else ''
+        return f"native {resolution} px, perturbed at {resolution} px{inside}"
+    return f"{resolution} px {crop} before the attack, perturbed at {image_size} px"
+
+class ResizedImages(Dataset):
+    "Items `(image, label)` of `items` with the image resized (bicubic, antialiased) to `resize` or `size`, then center-cropped to `size`."
+    def __init__(self, items: Dataset, size: int, resize: int | None = None): self.items, self.size, self.resize = items, size, resize or size
+    def __len__(self): return len(self.items)
+    def __getitem__(self, i):
+        import torchvision.transforms.functional as TF
+        x, y = self.items[i]
+        x = TF.resize(x, [self.resize, self.resize], interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
+        return TF.center_crop(x, [self.size, self.size]).clamp(0, 1), y
 
 # %% ../nbs/01_data.ipynb
 DOWNLOAD_HINTS = {
@@ -173,11 +210,12 @@ def data_root(root=None) -> Path:
     import os
     return Path(root or os.environ.get('SAFT_NB_DATA', 'data')).expanduser()
 
-def image_transform(resolution: int | None, image_size: int):
-    "To a [0,1] tensor; resized and center-cropped to `image_size` when the dataset has no fixed resolution."
+def image_transform(resolution: int | None, image_size: int, resize: int | None = None):
+    """To a [0,1] tensor; images of mixed sizes (`resolution` None) get their shorter side resized to `resize` (None:
+    `image_size`, CLIP's own preprocessing), bicubic, and a center crop of `image_size`."""
     import torchvision.transforms as T
     steps = [T.Lambda(lambda im: im.convert('RGB'))]
-    if resolution is None: steps += [T.Resize(image_size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(image_size)]
+    if resolution is None: steps += [T.Resize(resize or image_size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(image_size)]
     return T.Compose(steps + [T.ToTensor()])
 
 def _missing(spec, root) -> MissingResourceError:
@@ -198,14 +236,14 @@ def _unreadable(spec, cls, folder: Path, error: Exception) -> SaftError:
 def _clean(name: str) -> str: return name.replace('_', ' ').strip()
 
 def _torchvision_loader(cls_name: str):
-    def load(spec, root, split, image_size):
+    def load(spec, root, split, image_size, resize=None):
         import torchvision.datasets as tvd
         check_choice('split', split, ['train', 'val', 'test'])
         if split != 'test' and cls_name not in _TV_TRAIN_SPLIT:
             raise ConfigError(f"{spec.name} has no official training split: it is an evaluation dataset here (split='test').")
         root = data_root(root)
         kwargs = dict(_TV_TEST_SPLIT[cls_name] if split == 'test' else _TV_TRAIN_SPLIT[cls_name],
-                      transform=image_transform(spec.resolution, image_size))
+                      transform=image_transform(spec.resolution, image_size, resize))
         if not (root / _TV_FOLDER[cls_name]).exists(): raise _missing(spec, root)
         try: ds = getattr(tvd, cls_name)(str(root / _TV_SUBDIR.get(cls_name, '')), **kwargs)
         except (RuntimeError, FileNotFoundError, OSError) as e:
@@ -218,7 +256,7 @@ def _torchvision_loader(cls_name: str):
         return ds if split == 'test' else holdout(ds, split)
     return load
 
-def imagefolder_loader(spec, root, split, image_size):
+def imagefolder_loader(spec, root, split, image_size, resize=None):
     """Images in `root/<name>/<folder>/<class folder>/*`: the test split reads folder `test` (or what `spec.folders`
     says; TinyImageNet's labelled `val`), train and val are held out of folder `train`. Class names from the spec,
     else `words.txt`, else folder names."""
@@ -226,7 +264,7 @@ def imagefolder_loader(spec, root, split, image_size):
     check_choice('split', split, ['train', 'val', 'test'])
     folder = data_root(root) / spec.name / spec.folders.get('test' if split == 'test' else 'train', 'test' if split == 'test' else 'train')
     if not folder.is_dir(): raise _missing(spec, data_root(root))
-    ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size))
+    ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size, resize))
     if spec.classnames is None:
         words = folder.parent / 'words.txt'   # TinyImageNet: "<wnid>\t<names, comma-separated>"
         table = dict(l.split('\t', 1) for l in words.read_text().splitlines() if '\t' in l) if words.exists() else {}
@@ -255,7 +293,7 @@ _LABEL_ATTRIBUTES = ('targets', 'labels', '_labels', 'y')   # where torchvision'
 
 def dataset_labels(ds) -> np.ndarray:
     "The integer label of every item of `ds` (a `ZeroShotDataset`, a `Subset`, or a torch dataset), in order."
-    if isinstance(ds, ZeroShotDataset): return dataset_labels(ds.items)
+    if isinstance(ds, (ZeroShotDataset, ResizedImages)): return dataset_labels(ds.items)
     if isinstance(ds, Subset): return dataset_labels(ds.dataset)[np.asarray(ds.indices, dtype=int)]
     for name in _LABEL_ATTRIBUTES:
         labels = getattr(ds, name, None)

@@ -238,4 +238,4 @@ for _space, _ls in LABEL_SPACES.items():
     register_dataset(DatasetSpec(
         name=f'suite-{_space}', classnames=list(label_space_classes(_space)), templates=_ls['templates'],
         resolution=IMAGE_SIZE, hierarchies=_hierarchies_over(_space),
-        loader=lambda spec, root, split, image_size, _space=_space: SuiteImages(_space, split)))
+        loader=lambda spec, root, split, image_size, resize=None, _space=_space: SuiteImages(_space, split)))
