@@ -110,12 +110,12 @@ class Reference:
         size = self.cm.image_size
         texts = self.text_members(self.model)                                 # re-encoded for the loss
         pooled_adv, tokens_adv = self.view.image_features_and_tokens(x_adv)
-        _, tokens_clean = self.view.image_features_and_tokens(x)
-        _, tokens_orig = self.teacher_view.image_features_and_tokens(x)        # frozen model, with gradients
-        target = attention_maps(tokens_orig, self.text_members(self.teacher)[:, y], size)
+        pooled_clean, tokens_clean = self.view.image_features_and_tokens(x)
+        pooled_orig, tokens_orig = self.teacher_view.image_features_and_tokens(x)        # frozen model, with gradients
+        target = attention_maps(pooled_orig, tokens_orig, self.text_members(self.teacher)[:, y], size)
         logits = self.scale * torch.einsum('bd,kcd->kbc', F.normalize(pooled_adv, dim=-1), texts)
-        refine = (attention_maps(tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
-        constrain = (attention_maps(tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
+        refine = (attention_maps(pooled_adv, tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
+        constrain = (attention_maps(pooled_clean, tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
         return self.update(ensemble_ce(logits) + weights[0] * refine + weights[1] * constrain)
 
 

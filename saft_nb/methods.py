@@ -21,9 +21,10 @@ from .descriptions import DescriptionSet, dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_parameters, text_states
 
 # %% auto 0
-__all__ = ['TRAINS', 'METHODS', 'MethodContext', 'AttackDefaults', 'Method', 'register_method', 'get_method', 'train_accuracy',
-           'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT', 'PlainAdversarial', 'attention_maps', 'TGAZSR', 'SAFT',
-           'hyperspherical_energy', 'TIMA', 'expmap0', 'poincare_distance', 'einstein_midpoint', 'Hierarchical']
+__all__ = ['TRAINS', 'METHODS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'MethodContext', 'AttackDefaults', 'Method', 'register_method',
+           'get_method', 'train_accuracy', 'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT', 'PlainAdversarial',
+           'attention_maps', 'TGAZSR', 'SAFT', 'hyperspherical_energy', 'TIMA', 'expmap0', 'poincare_distance',
+           'einstein_midpoint', 'Hierarchical']
 
 # %% ../nbs/06_methods.ipynb
 @dataclass
@@ -34,14 +35,17 @@ class MethodContext:
     clf: ZeroShotClassifier
     teacher_clf: ZeroShotClassifier
     spec: object = None              # the training dataset's spec: class names, templates, hierarchies
+    templates: list = None           # the training prompts: the spec's template ensemble, or one template
 
     @classmethod
-    def build(cls, cm: ClipModel, spec, logit_scale: float = 100.0) -> 'MethodContext':
-        "Freeze a copy of `cm` as the teacher; both classify `spec`'s classes from its prompt templates."
+    def build(cls, cm: ClipModel, spec, logit_scale: float = 100.0, templates: list[str] | None = None) -> 'MethodContext':
+        """Freeze a copy of `cm` as the teacher; both classify `spec`'s classes from `templates` (None: the spec's
+        template ensemble; every official code trains with the single "This is a photo of a {}")."""
+        templates = list(templates or spec.templates)
         teacher = ClipModel(copy.deepcopy(cm.model).eval().requires_grad_(False), cm.tokenizer, cm.image_size, cm.mean, cm.std,
                             f'{cm.name} (frozen original)', cm.source)
-        clf = ZeroShotClassifier.from_dataset(cm, spec, logit_scale)
-        return cls(cm, teacher, clf, ZeroShotClassifier(teacher, clf.members, logit_scale, spec.classnames), spec)
+        clf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, templates), logit_scale, spec.classnames)
+        return cls(cm, teacher, clf, ZeroShotClassifier(teacher, clf.members, logit_scale, spec.classnames), spec, templates)
 
     def student_embedding(self, x, normalize=False): return self.clf.image_features(x, normalize=normalize)
     @torch.no_grad()
@@ -64,7 +68,8 @@ class Method:
     name: str = ''
     paper: str = ''
     attack: AttackDefaults = AttackDefaults()
-    paper_setup: dict = {}          # the paper's training setup, for the record
+    recipe: str | None = None       # the recipe (saft_nb/data/recipes/) with its paper's training setup, if it has one
+    forward_passes: float = 3       # training cost per image besides the attack, in forward passes (a backward counts 2)
     trains: str = 'visual'          # one of TRAINS
     epochs: int = 2                 # training's default epochs on the suite (5 minutes on 2 CPU cores)
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
@@ -113,7 +118,7 @@ class NoFineTuning(Method):
 class TeCoA(Method):
     name, paper = 'tecoa', 'Mao et al., Understanding Zero-Shot Adversarial Robustness for Large-Scale Models, ICLR 2023'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
-    paper_setup = dict(data='ImageNet train', epochs=10, batch_size=256, optimizer='sgd', lr=1e-5, warmup_steps=1000)
+    recipe = 'tecoa'
     notes = "Text features are computed once; the official code re-encodes all prompts with autograd in every step."
     def attack_objective(self, ctx, x, y): return CrossEntropy(ctx.clf, y)
     def loss(self, ctx, x, x_adv, y):
@@ -122,21 +127,32 @@ class TeCoA(Method):
         return loss, {'ce': loss.item(), 'train_robust_acc': train_accuracy(logits, y)}
 
 # %% ../nbs/06_methods.ipynb
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)   # PMG-AFT's official normalization
+
 @register_method
 class PMGAFT(Method):
     name, paper = 'pmg-aft', 'Wang et al., Pre-trained Model Guided Fine-Tuning for Zero-Shot Adversarial Robustness, CVPR 2024'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
-    paper_setup = dict(data='TinyImageNet train', epochs=10, batch_size=256, optimizer='sgd', lr=5e-5, warmup_steps=1000)
-    notes = "Paper's loss: logits at scale 100, KL averaged over the batch, CLIP's normalization (the official code differs in all three)."
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0): self.alpha, self.beta = alpha, beta
-    def attack_objective(self, ctx, x, y): return CrossEntropy(ctx.clf, y)
+    recipe, forward_passes = 'pmg-aft', 7    # + the student on clean images (3) and the original on adversarial ones (1)
+    notes = "form='paper' (default): logits at scale 100, KL averaged over the batch, CLIP's normalization; form='official': the code's cosines, summed KL, ImageNet's mean and std."
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, form: str = 'paper'):
+        self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
+        self.form = check_choice('form', form, ['paper', 'official'])
+        self.scale, self.reduction = (100.0, 'batchmean') if form == 'paper' else (1.0, 'sum')
+    def prepare(self, ctx, train_set=None):
+        if self.form == 'official':   # the code normalizes with ImageNet's statistics: training, attacks and the saved model
+            for cm, clf in ((ctx.student, ctx.clf), (ctx.teacher, ctx.teacher_clf)):
+                cm.mean, cm.std = IMAGENET_MEAN, IMAGENET_STD
+                clf.mean.copy_(torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)); clf.std.copy_(torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+    def _logits(self, clf, x): return self.scale * clf.image_features(x).float() @ clf.weights.T
+    def attack_objective(self, ctx, x, y): return CrossEntropy(lambda xa: self._logits(ctx.clf, xa), y)
     def loss(self, ctx, x, x_adv, y):
-        logits_adv, logits_clean = ctx.clf(x_adv).float(), ctx.clf(x).float()
-        with torch.no_grad(): p_orig = F.softmax(ctx.teacher_clf(x_adv).float(), -1)
+        logits_adv, logits_clean = self._logits(ctx.clf, x_adv), self._logits(ctx.clf, x)
+        with torch.no_grad(): p_orig = F.softmax(self._logits(ctx.teacher_clf, x_adv), -1)
         log_p_adv = F.log_softmax(logits_adv, -1)
         ce = F.cross_entropy(logits_adv, y)
-        kl_orig = F.kl_div(log_p_adv, p_orig, reduction='batchmean')                       # KL(p_0(x_adv) || p(x_adv))
-        kl_clean = F.kl_div(log_p_adv, F.softmax(logits_clean, -1), reduction='batchmean')   # KL(p(x) || p(x_adv))
+        kl_orig = F.kl_div(log_p_adv, p_orig, reduction=self.reduction)                       # KL(p_0(x_adv) || p(x_adv))
+        kl_clean = F.kl_div(log_p_adv, F.softmax(logits_clean, -1), reduction=self.reduction)   # KL(p(x) || p(x_adv))
         loss = ce + self.alpha * kl_orig + self.beta * kl_clean
         return loss, {'ce': ce.item(), 'kl_original': kl_orig.item(), 'kl_clean': kl_clean.item(),
                       'train_robust_acc': train_accuracy(logits_adv, y)}
@@ -145,9 +161,9 @@ class PMGAFT(Method):
 @register_method
 class FARE(Method):
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
-    attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.9)
+    attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.0)   # the official momentum 0.9 changes nothing, see above
     epochs = 1                      # PGD-10 in training: four times TeCoA's cost per epoch
-    paper_setup = dict(data='ImageNet train', steps=20_000, batch_size=128, optimizer='adamw', lr=1e-5, weight_decay=1e-4, warmup_steps=1400)
+    recipe, forward_passes = 'fare', 4   # + the original on clean images
     def attack_objective(self, ctx, x, y):
         return EmbeddingDistance(ctx.student_embedding, ctx.teacher_embedding(x))
     def loss(self, ctx, x, x_adv, y):
@@ -159,7 +175,7 @@ class FARE(Method):
 class AGFT(Method):
     name, paper = 'agft', 'Cui et al., Alignment-Guided Fine-Tuning for Zero-Shot Adversarial Robustness of VLMs, CVPR 2026'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
-    paper_setup = dict(data='ImageNet train', epochs=10, batch_size=256, optimizer='sgd', lr=4e-4, warmup_steps=1000)
+    recipe, forward_passes = 'agft', 4   # + the original on clean images
     def __init__(self, scale: float = 180.0, gamma: float = 0.4): self.scale, self.gamma = scale, gamma
     def _cosines(self, clf, x): return clf.image_features(x).float() @ clf.weights.T
     def soft_targets(self, ctx, x):
@@ -177,7 +193,6 @@ class AGFT(Method):
 class PlainAdversarial(Method):
     name, paper = 'plain-at', 'Madry et al., ICLR 2018 (adversarial training), the fine-tuning baseline of Mao et al., ICLR 2023'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
-    paper_setup = TeCoA.paper_setup
     notes = "The linear head is initialized from the zero-shot classifier (our choice: a random head would first have to be learned from adversarial images)."
     def prepare(self, ctx, train_set=None):
         w = ctx.clf.weights
@@ -191,12 +206,17 @@ class PlainAdversarial(Method):
         return loss, {'ce': loss.item(), 'train_robust_acc': train_accuracy(logits, y)}
 
 # %% ../nbs/06_methods.ipynb
-def attention_maps(tokens: torch.Tensor, class_text: torch.Tensor, size: int) -> torch.Tensor:
-    """Text-guided attention: `tokens` B x N x d patch tokens, `class_text` K x B x d (the true class's text features,
-    K members averaged). Returns B x size² maps, min-max normalized per image."""
-    sim = torch.einsum('bnd,kbd->bn', F.normalize(tokens.float(), dim=-1), class_text.float()) / class_text.shape[0]
+def attention_maps(pooled: torch.Tensor, tokens: torch.Tensor, class_text: torch.Tensor, size: int) -> torch.Tensor:
+    """Text-guided attention as the official TGA-ZSR and SAFT code computes it: `pooled` B x d (the class token) and
+    `tokens` B x N x d (the patch tokens), both in the joint space; `class_text` K x B x d (the true class's text
+    features, averaged over the K members). Each feature dimension is L2-normalized across the N + 1 tokens, not each
+    token across dimensions. Returns B x size² maps, min-max normalized per image."""
+    feats = torch.cat([pooled[:, None].float(), tokens.float()], 1)
+    feats = feats / feats.norm(dim=1, keepdim=True)
+    sim = torch.einsum('bnd,kbd->bn', feats[:, 1:], class_text.float()) / class_text.shape[0]
     lo, hi = sim.amin(1, keepdim=True), sim.amax(1, keepdim=True)
-    sim = (sim - lo) / (hi - lo + 1e-8)
+    span = hi - lo
+    sim = (sim - lo) / torch.where(span == 0, torch.ones_like(span), span)   # a flat map stays 0, as in SAFT's code
     grid = math.isqrt(sim.shape[1])
     maps = F.interpolate(sim.view(-1, 1, grid, grid), size=(size, size), mode='bilinear', align_corners=False)
     return maps.flatten(1)
@@ -205,8 +225,8 @@ def attention_maps(tokens: torch.Tensor, class_text: torch.Tensor, size: int) ->
 class TGAZSR(Method):
     name, paper = 'tga-zsr', 'Yu et al., Text-Guided Attention is All You Need for Zero-Shot Robustness in Vision-Language Models, NeurIPS 2024'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
-    paper_setup = dict(data='TinyImageNet train', epochs=10, batch_size=128, optimizer='sgd', lr=1e-4, warmup_steps=1000)
-    notes = "Patch tokens normalized per token (the code normalizes across tokens); the frozen model's maps under no_grad."
+    recipe, forward_passes = 'tga-zsr', 7    # + the student on clean images (3) and the original on them (1)
+    notes = "Attention maps as the official code makes them; the frozen model's maps under no_grad (the code builds a graph through it)."
     def __init__(self, alpha: float = 0.08, beta: float = 0.05):
         self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
     def classifier(self, ctx) -> ZeroShotClassifier: return ctx.clf
@@ -215,14 +235,13 @@ class TGAZSR(Method):
     def loss(self, ctx, x, x_adv, y):
         clf = self.classifier(ctx); texts = self.class_texts(clf); size = ctx.student.image_size
         pooled_adv, tokens_adv = clf.image_features_and_tokens(x_adv)
-        _, tokens_clean = clf.image_features_and_tokens(x)
+        pooled_clean, tokens_clean = clf.image_features_and_tokens(x)
         with torch.no_grad():
-            _, tokens_orig = ctx.teacher_clf.image_features_and_tokens(x)
-            target = attention_maps(tokens_orig, texts[:, y], size)
+            target = attention_maps(*ctx.teacher_clf.image_features_and_tokens(x), texts[:, y], size)
         logits = clf.logit_scale * torch.einsum('bd,kcd->kbc', F.normalize(pooled_adv.float(), dim=-1), texts)
         ce = torch.stack([F.cross_entropy(l, y) for l in logits]).mean()
-        refine = (attention_maps(tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
-        constrain = (attention_maps(tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
+        refine = (attention_maps(pooled_adv, tokens_adv, texts[:, y], size) - target).norm(dim=1).mean()
+        constrain = (attention_maps(pooled_clean, tokens_clean, texts[:, y], size) - target).norm(dim=1).mean()
         loss = ce + self.alpha * refine + self.beta * constrain
         return loss, {'ce': ce.item(), 'attention_adv': refine.item(), 'attention_clean': constrain.item(),
                       'train_robust_acc': train_accuracy(logits.mean(0), y)}
@@ -231,12 +250,13 @@ class TGAZSR(Method):
 @register_method
 class SAFT(TGAZSR):
     name, paper = 'saft', 'Zhang et al., Semantic-aware Adversarial Fine-tuning for CLIP, TMLR 2026 (arXiv 2602.12461)'
-    paper_setup = dict(data='TinyImageNet train', epochs=10, batch_size=128, optimizer='sgd', lr=1e-4, warmup_steps=1000,
-                       descriptions='LLM (CuPL) or MLLM, top 5 by similarity to the class name')
+    recipe = 'saft'
     notes = "Exact normalized class-name matching with a report; any number of classes; text features computed once."
-    def __init__(self, descriptions: str | None = None, k: int = 5, alpha: float = 0.08, beta: float = 0.05):
+    def __init__(self, descriptions: str | None = None, k: int = 5, alpha: float = 0.08, beta: float = 0.05,
+                 too_few: str = 'repeat'):
         super().__init__(alpha, beta)
         self.descriptions, self.k = descriptions, check_number('k', k, lo=1, integer=True)
+        self.too_few = check_choice('too_few', too_few, ['repeat', 'template'])
         self.clf = self.match_report = None
     def prepare(self, ctx, train_set=None):
         spec = ctx.spec
@@ -244,9 +264,12 @@ class SAFT(TGAZSR):
         if described is None:
             raise ConfigError(f"SAFT needs class descriptions for {spec.name}: pass descriptions='path/to/file.json' "
                               "(CuPL / SAFT style {class: [sentences]} or saft-nb's schema).")
-        found, self.match_report = descriptions_for(spec.classnames, described, spec.templates)
-        refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}')
-        self.clf = ZeroShotClassifier(ctx.student, text_bank(ctx.teacher, spec.classnames, descriptions=refined.descriptions),
+        found, self.match_report = descriptions_for(spec.classnames, described, ctx.templates)
+        refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}').descriptions
+        if self.too_few == 'template':   # the official code: such a class gets the training prompt k times instead
+            refined = {c: d if c in self.match_report.matched and len(d) >= self.k
+                       else [ctx.templates[i % len(ctx.templates)].format(c) for i in range(self.k)] for c, d in refined.items()}
+        self.clf = ZeroShotClassifier(ctx.student, text_bank(ctx.teacher, spec.classnames, descriptions=refined),
                                       ctx.clf.logit_scale, spec.classnames)
     def classifier(self, ctx): return self.clf
     def class_texts(self, clf): return clf.members
@@ -264,15 +287,15 @@ class TIMA(Method):
     name, paper = 'tima', 'Ma et al., Text-Image Mutual Awareness for Balancing Zero-Shot Adversarial Robustness and Generalization Ability, AAAI 2026 (arXiv 2405.17678)'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     trains = 'visual+text-projection'
-    paper_setup = dict(data='not stated in the abstracts (no code)', note='designed for larger epsilon, e.g. 4/255')
+    forward_passes = 7              # + the student on clean images (3) and the original on them (1)
     notes = "No public code: every formula and weight here is our reading of the abstracts, stated in the docs."
     def __init__(self, margin: float = 0.05, mhe: float = 0.1, text_distill: float = 1.0, image_distill: float = 1.0):
         self.margin, self.mhe = check_number('margin', margin, lo=0), check_number('mhe', mhe, lo=0)
         self.text_distill, self.image_distill = check_number('text_distill', text_distill, lo=0), check_number('image_distill', image_distill, lo=0)
     def prepare(self, ctx, train_set=None):
         spec = ctx.spec
-        texts = [t.format(c) for t in spec.templates for c in spec.classnames]
-        self.states = text_states(ctx.student, texts).view(len(spec.templates), len(spec.classnames), -1)
+        texts = [t.format(c) for t in ctx.templates for c in spec.classnames]
+        self.states = text_states(ctx.student, texts).view(len(ctx.templates), len(spec.classnames), -1)
         self.original = ctx.teacher_clf.weights                                   # C x d, fixed
         dist = 1 - self.original @ self.original.T
         off = ~torch.eye(len(dist), dtype=torch.bool, device=dist.device)
@@ -364,7 +387,6 @@ class Hierarchical(Method):
     name, paper = 'hierarchical', 'Dong et al., Hierarchically Robust Zero-shot Vision-language Models, CVPR 2026 (arXiv 2604.18867)'
     attack = AttackDefaults(eps=1, steps=3, step_size=1)
     trains = 'visual+text-projection'
-    paper_setup = dict(data='ImageNet train, WordNet tree (L = 5) or LLM-written trees, up to 5 trees', attack='PGD-3, 1/255 (+ text 2e-4)')
     notes = "Derived from the paper (no public code): formulas and weights are our choices, stated in the docs; no text-token perturbation."
     def __init__(self, tau: float = 0.1, zeta: float = 2.0, gap: float = 0.05, lambda1: float = 0.1, lambda2: float = 0.1,
                  trees: list[str] | None = None):
@@ -376,8 +398,8 @@ class Hierarchical(Method):
         names = self.trees or spec.hierarchies
         if not names: raise ConfigError(f"The hierarchical method needs class trees; {spec.name} names none: pass trees=[...] (files in saft_nb/data/hierarchies/).")
         self.lv = _Levels([Hierarchy.load(n) for n in names], spec.classnames, ctx.student.device)
-        texts = [t.format(node) for t in spec.templates for node in self.lv.nodes]
-        self.states = text_states(ctx.student, texts).view(len(spec.templates), len(self.lv.nodes), -1)
+        texts = [t.format(node) for t in ctx.templates for node in self.lv.nodes]
+        self.states = text_states(ctx.student, texts).view(len(ctx.templates), len(self.lv.nodes), -1)
         with torch.no_grad():
             self.text_scale = 1 / project_text(ctx.teacher, self.states, normalize=False).mean(0).norm(dim=-1).mean().item()
             # a stratified sample: the first images of a class-sorted folder would calibrate on a few classes
