@@ -15,9 +15,10 @@ from .core import ConfigError, check_choice, check_number
 from .models import ZeroShotClassifier
 
 # %% auto 0
-__all__ = ['NORMS', 'MAX_EPS', 'ATTACKS', 'OBJECTIVES', 'project', 'random_start', 'Objective', 'CrossEntropy', 'margin',
-           'CWMargin', 'SoftCrossEntropy', 'EmbeddingDistance', 'EnsembleCrossEntropy', 'MultiLevel', 'attack_mode',
-           'pgd', 'apgd_checkpoints', 'dlr', 'dlr_targeted', 'DLR', 'apgd', 'auto_attack', 'AttackConfig']
+__all__ = ['NORMS', 'MAX_EPS', 'AA_COMPONENTS', 'ATTACKS', 'OBJECTIVES', 'project', 'random_start', 'Objective', 'CrossEntropy',
+           'margin', 'CWMargin', 'SoftCrossEntropy', 'EmbeddingDistance', 'EnsembleCrossEntropy', 'MultiLevel',
+           'attack_mode', 'pgd', 'apgd_checkpoints', 'dlr', 'dlr_targeted', 'DLR', 'apgd', 'aa_plan', 'auto_attack',
+           'AttackConfig']
 
 # %% ../nbs/04_attacks.ipynb
 NORMS = ('linf', 'l2')
@@ -272,25 +273,40 @@ def _targeted_rounds(clf, x, y, x_adv, robust, eps, norm, steps, n_targets, gene
         x_adv[idx[fooled]] = trial[fooled]; robust[idx[fooled]] = False
     return x_adv, robust
 
+AA_COMPONENTS = ('apgd-ce', 'apgd-dlr', 'apgd-t')
+
+def aa_plan(components, n_classes: int) -> list[str]:
+    "The AutoAttack components that run on `n_classes` classes: APGD-T needs 4 (with 3 it becomes APGD-DLR), DLR 3."
+    plan = []
+    for c in components:
+        check_choice('AutoAttack component', c, AA_COMPONENTS)
+        if c == 'apgd-t' and n_classes < 4: c = 'apgd-dlr'
+        if c == 'apgd-dlr' and n_classes < 3: continue
+        if c not in plan: plan.append(c)
+    return plan
+
 def auto_attack(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, eps: float, norm: str = 'linf',
-                steps: int = 100, n_targets: int = 9, generator=None, targeted_only: bool = False) -> torch.Tensor:
-    "APGD-CE then APGD-T (or APGD-DLR for 3 classes) on the remaining points; `targeted_only` runs APGD-T alone."
-    n_classes = len(clf.weights)
-    if targeted_only and n_classes < 4: raise ConfigError("APGD-T needs at least 4 classes; use apgd-ce or autoattack.")
+                steps: int = 100, n_targets: int = 9, generator=None, components=('apgd-ce', 'apgd-t'),
+                restarts: int = 1) -> torch.Tensor:
+    """Each of `components` ('apgd-ce', 'apgd-dlr', 'apgd-t', as `aa_plan` adapts them to the label space) in turn on
+    the points still classified correctly; APGD-CE and APGD-DLR with `restarts` each, APGD-T one per target."""
+    plan = aa_plan(components, len(clf.weights))
     with attack_mode(clf.cm.model):
         x_adv = x.clone()
         robust = _predict(clf, x).argmax(-1) == y
-        stages = [] if targeted_only else [lambda ys: CrossEntropy(clf, ys)] + ([lambda ys: DLR(clf, ys)] if n_classes == 3 else [])
-        for objective_for in stages:
+        for component in plan:
+            if component == 'apgd-t':
+                x_adv, robust = _targeted_rounds(clf, x, y, x_adv, robust, eps, norm, steps, n_targets, generator)
+                continue
             idx = robust.nonzero()[:, 0]
             if not len(idx): break
-            x_adv[idx] = apgd(objective_for(y[idx]), x[idx], eps, steps, norm, generator=generator)
+            objective = (CrossEntropy if component == 'apgd-ce' else DLR)(clf, y[idx])
+            x_adv[idx] = apgd(objective, x[idx], eps, steps, norm, restarts, generator=generator)
             robust[idx] = _predict(clf, x_adv[idx]).argmax(-1) == y[idx]
-        if n_classes >= 4: x_adv, robust = _targeted_rounds(clf, x, y, x_adv, robust, eps, norm, steps, n_targets, generator)
     return x_adv
 
 # %% ../nbs/04_attacks.ipynb
-ATTACKS = ('pgd', 'apgd-ce', 'apgd-t', 'autoattack')
+ATTACKS = ('pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'autoattack')
 OBJECTIVES = {'ce': CrossEntropy, 'cw': CWMargin, 'ensemble': EnsembleCrossEntropy, 'dlr': DLR}
 
 @dataclass
@@ -301,8 +317,9 @@ class AttackConfig:
     eps: float = 1.0
     steps: int = 10
     step_size: float | None = None   # None: 2.5 * eps / steps (Madry et al.'s rule), or 1/255 if that is larger
-    restarts: int = 1
-    objective: str = 'ce'            # pgd only; APGD-CE uses 'ce', APGD-T targeted DLR
+    restarts: int = 1                # pgd, apgd-ce, apgd-dlr, and autoattack's apgd-ce and apgd-dlr
+    objective: str = 'ce'            # pgd only; APGD-CE uses 'ce', APGD-DLR and APGD-T (targeted) DLR
+    components: tuple = ('apgd-ce', 'apgd-t')   # autoattack only: the APGD attacks it runs, in order
     momentum: float = 0.0
     random_init: bool = True
     seed: int | None = 0             # seeds the random starts, so that a run is repeatable
@@ -313,6 +330,8 @@ class AttackConfig:
         check_number('steps', self.steps, lo=1, integer=True); check_number('restarts', self.restarts, lo=1, integer=True)
         if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=MAX_EPS, lo_open=True)
         check_choice('objective', self.objective, OBJECTIVES); check_number('momentum', self.momentum, lo=0, hi=1)
+        if not self.components: raise ConfigError("autoattack needs at least one component: apgd-ce, apgd-dlr, apgd-t.")
+        aa_plan(self.components, 4)
         return self
 
     @property
@@ -332,10 +351,14 @@ class AttackConfig:
                        self.restarts, self.random_init, self.momentum, track_best, clf.cm.model, autocast_dtype, gen)
         if self.attack == 'apgd-ce':
             return apgd(CrossEntropy(clf, y), x, self.eps01, self.steps, self.norm, self.restarts, model=clf.cm.model, generator=gen)
-        if self.attack == 'apgd-t':
-            return auto_attack(clf, x, y, self.eps01, self.norm, self.steps, generator=gen, targeted_only=True)
-        return auto_attack(clf, x, y, self.eps01, self.norm, self.steps, generator=gen)
+        needs = {'apgd-dlr': 3, 'apgd-t': 4}.get(self.attack, 0)
+        if len(clf.weights) < needs:   # a silently weaker attack would overstate robustness
+            raise ConfigError(f"{self.attack.upper()} needs at least {needs} classes ({len(clf.weights)} here); use apgd-ce or autoattack.")
+        if self.attack == 'apgd-dlr':
+            return apgd(DLR(clf, y), x, self.eps01, self.steps, self.norm, self.restarts, model=clf.cm.model, generator=gen)
+        components = ('apgd-t',) if self.attack == 'apgd-t' else self.components
+        return auto_attack(clf, x, y, self.eps01, self.norm, self.steps, generator=gen, components=components, restarts=self.restarts)
 
     def describe(self) -> dict:
         "The threat model and settings, for results tables."
-        return {**asdict(self), 'step_size': self.step01 * 255}
+        return {**asdict(self), 'step_size': self.step01 * 255, 'components': list(self.components)}
