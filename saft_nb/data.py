@@ -88,6 +88,7 @@ class DatasetSpec:
     download: str = ''                     # one sentence: what to download and where to put it
     loader: Callable | None = field(default=None, repr=False)  # (spec, root, split, image_size, resize) -> torch Dataset
     folders: dict = field(default_factory=dict)  # image folders: which folder holds a split, when not named after it
+    sizes: dict = field(default_factory=dict)    # images in the official 'train' and 'test' splits (for cost estimates)
 
 class ZeroShotDataset(Dataset):
     """A dataset of `(image in [0,1], label)` with its `spec` attached, and where its perturbations live:
@@ -279,7 +280,7 @@ def _register_real():
         kind, _, target = d['loader'].partition(':')
         loader = _torchvision_loader(target) if kind == 'torchvision' else imagefolder_loader
         register_dataset(DatasetSpec(d['name'], d['classnames'], d['templates'], d['resolution'], d.get('hierarchies', []),
-                                     DOWNLOAD_HINTS.get(d['name'], ''), loader, d.get('folders', {})))
+                                     DOWNLOAD_HINTS.get(d['name'], ''), loader, d.get('folders', {}), d.get('sizes', {})))
 _register_real()
 
 def register_imagefolder(name: str, classnames: list[str] | None = None, templates=('a photo of a {}.',),
