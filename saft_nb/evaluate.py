@@ -5,18 +5,19 @@
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
 import json, os, re, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .attacks import AttackConfig, EnsembleCrossEntropy, MultiLevel, pgd
+from .attacks import AA_COMPONENTS, AttackConfig, EnsembleCrossEntropy, MultiLevel, aa_plan, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
                           resolve_device, save_json)
-from .data import Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
+from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
+from .recipes import per_dataset, resolve
 
 # %% auto 0
 __all__ = ['ATTACKS', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
@@ -34,28 +35,38 @@ def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, m
     return {'accuracy': correct / len(x), 'correct': correct, 'n': len(x)}
 
 # %% ../nbs/08_evaluation.ipynb
-ATTACKS = ('pgd', 'cw', 'apgd-ce', 'apgd-t', 'autoattack', 'ensemble', 'superclass')
+ATTACKS = ('pgd', 'cw', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'autoattack', 'ensemble', 'superclass')
+_APGD = ('apgd-ce', 'apgd-dlr', 'apgd-t', 'autoattack')
 
 def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.startswith('suite-')]
 
 @dataclass
 class EvalConfig:
-    datasets: list[str] | str = 'suite'    # dataset names, a comma-separated string, or 'suite'
-    attacks: list[str] | str = ('pgd', 'cw', 'autoattack', 'ensemble', 'superclass')
-    epsilons: list[float] | str = (1, 2, 4)    # 1/255 units
-    steps: int = 10                        # PGD and CW
-    aa_steps: int = 100                    # APGD iterations (AutoAttack, APGD-CE, APGD-T)
+    datasets: list[str] | str | None = None   # dataset names, a comma-separated string, or 'suite' (None: the protocol's)
+    protocol: str = 'suite'                # the evaluation setup every field left None comes from (saft_nb/data/protocols/)
+    attacks: list[str] | str | None = None
+    epsilons: list[float] | str | None = None   # 1/255 units
+    steps: int | None = None               # PGD, CW and the adaptive attacks
+    step_size: float | None = None         # their step, 1/255 units (None: eps / 4)
+    aa_steps: int | None = None            # APGD iterations (AutoAttack, APGD-CE, APGD-DLR, APGD-T)
     aa_epsilons: list[float] | str | None = None   # epsilons for the APGD attacks (None: `epsilons`)
-    norm: str = 'linf'
-    n: int | None = 1000                   # test images per dataset: a seeded stratified sample (None: all)
-    batch_size: int = 250
-    seed: int = 0
+    aa_components: list[str] | str | None = None   # what autoattack runs, in order: apgd-ce, apgd-dlr, apgd-t
+    aa_restarts: int | None = None         # restarts of APGD-CE and APGD-DLR
+    norm: str | None = None
+    n: int | str | dict | None = None      # test images per dataset, a seeded stratified sample; 'all' for every one
+    batch_size: int | None = None
+    seed: int | None = None
+    prompts: str | dict | None = None      # 'templates' (each dataset's ensemble) or one template with {}, or per dataset
+    perturb_at: str | dict | None = None   # 'native' or 'model' (resized before the attack), or per dataset
+    resize: int | dict | None = None       # shorter side before the center crop (None: the model's input), or per dataset
     root: str | None = None                # folder of the real datasets
     descriptions: str | None = None        # description file for the ensemble attack on real datasets
-    device: str = 'auto'
+    device: str | None = None
 
     def validate(self) -> 'EvalConfig':
-        "Check every field; lists may come as comma-separated strings (papermill parameters)."
+        """Resolve every field left None from the `protocol` (else the `suite` protocol; `sources` says which) and check
+        every field; lists may come as comma-separated strings (papermill parameters)."""
+        if not getattr(self, 'sources', None): self._resolve()
         def split(v):   # papermill passes '1,2' as a string and 1 as a number
             if isinstance(v, str): return [s.strip() for s in v.split(',') if s.strip()]
             return [v] if isinstance(v, (int, float)) else list(v)
@@ -67,14 +78,43 @@ class EvalConfig:
         for d in self.datasets: check_choice('dataset', d, known)
         self.attacks = split(self.attacks)
         for a in self.attacks: check_choice('attack', a, ATTACKS)
+        self.aa_components = split(self.aa_components)
+        for c in self.aa_components: check_choice('AutoAttack component', c, AA_COMPONENTS)
         self.epsilons = numbers('epsilons', self.epsilons)
         self.aa_epsilons = self.epsilons if self.aa_epsilons is None else numbers('aa_epsilons', self.aa_epsilons)
         for e in self.epsilons + self.aa_epsilons: check_number('epsilon (in 1/255 units)', e, lo=0, hi=64, lo_open=True)
-        for name in ('steps', 'aa_steps', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
+        for name in ('steps', 'aa_steps', 'aa_restarts', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
+        if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=64, lo_open=True)
         check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
-        if self.n is not None: check_number('n', self.n, lo=1, integer=True)
+        if self.n == 'all': self.n = None
+        for d in self.datasets:   # per-dataset settings: a value, or {'default': v, dataset: v}
+            n, prompt = per_dataset(self.n, d), per_dataset(self.prompts, d)
+            if n is not None: check_number('n', n, lo=1, integer=True)
+            check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
+            if per_dataset(self.resize, d) is not None: check_number('resize', per_dataset(self.resize, d), lo=1, integer=True)
+            if not isinstance(prompt, str) or (prompt != 'templates' and '{}' not in prompt):
+                raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r} for {d}.")
         if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
         return self
+
+    def _resolve(self) -> None:
+        names = [f.name for f in fields(self) if f.name not in ('protocol', 'root')]
+        given = {k: getattr(self, k) for k in names}
+        values, sources = resolve('protocol', self.protocol, given, names)
+        for k, v in values.items(): setattr(self, k, v)
+        sources['protocol'] = 'given' if self.protocol != 'suite' else 'saft-nb default'
+        sources['root'] = 'given' if self.root is not None else 'not set: $SAFT_NB_DATA, else ./data'
+        self.sources = sources
+
+    def explain(self) -> dict:
+        "Every field's resolved value and where it came from."
+        self.validate()
+        return {f.name: {'value': getattr(self, f.name), 'source': self.sources[f.name]} for f in fields(self)}
+
+    def templates(self, name: str, spec) -> list[str]:
+        "The prompts of dataset `name` under this config."
+        prompt = per_dataset(self.prompts, name)
+        return list(spec.templates) if prompt == 'templates' else [prompt]
 
 # %% ../nbs/08_evaluation.ipynb
 def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu') -> tuple[ClipModel, dict]:
@@ -99,8 +139,9 @@ def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu')
 # %% ../nbs/08_evaluation.ipynb
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
     "The test split of `name` and the seeded stratified sample of it that is evaluated (no image decoded yet)."
-    ds = load_dataset(name, 'test', root=cfg.root, image_size=image_size)
-    return ds, sample_subset(ds, cfg.n, cfg.seed)
+    ds = load_dataset(name, 'test', root=cfg.root, image_size=image_size, perturb_at=per_dataset(cfg.perturb_at, name),
+                      resize=per_dataset(cfg.resize, name))
+    return ds, sample_subset(ds, per_dataset(cfg.n, name), cfg.seed)
 
 def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
     """results.csv (once there are rows) and results.json (config, model, skipped datasets, rows, whether every dataset
@@ -160,9 +201,11 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
     for name, (ds, sample) in tests.items():
         if name in finished: continue
         spec, (x, y) = ds.spec, images_and_labels(sample)
-        clf = ZeroShotClassifier.from_dataset(cm, spec)
-        base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'norm': cfg.norm,
-                'resolution': spec.resolution or cm.image_size, 'model_input': cm.image_size, 'seed': cfg.seed,
+        templates = cfg.templates(name, spec)
+        clf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, templates), 100.0, spec.classnames)
+        base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
+                'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
+                'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
                 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds)}
         def record(attack, eps, make_adv, **settings):
             start = time.time()
@@ -172,20 +215,23 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
             if progress: print(f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})", flush=True)
         record('none', 0.0, None)
         for attack in cfg.attacks:
-            eps_list = cfg.aa_epsilons if attack in ('apgd-ce', 'apgd-t', 'autoattack') else cfg.epsilons
-            if attack in ('pgd', 'cw', 'apgd-ce', 'apgd-t', 'autoattack'):
+            eps_list = cfg.aa_epsilons if attack in _APGD else cfg.epsilons
+            if attack in ('pgd', 'cw') + _APGD:
                 for eps in eps_list:
-                    ac = AttackConfig('pgd' if attack == 'cw' else attack, cfg.norm, eps,
-                                      cfg.steps if attack in ('pgd', 'cw') else cfg.aa_steps, eps / 4 if attack in ('pgd', 'cw') else None,
-                                      objective='cw' if attack == 'cw' else 'ce', seed=cfg.seed)
+                    pgd_like = attack in ('pgd', 'cw')
+                    ac = AttackConfig('pgd' if attack == 'cw' else attack, cfg.norm, eps, cfg.steps if pgd_like else cfg.aa_steps,
+                                      _step(cfg, eps) if pgd_like else None, restarts=1 if pgd_like else cfg.aa_restarts,
+                                      objective='cw' if attack == 'cw' else 'ce', seed=cfg.seed, components=tuple(cfg.aa_components))
+                    ran = {'autoattack': '+'.join(aa_plan(cfg.aa_components, len(spec.classnames))), 'apgd-t': 'apgd-t, 9 targets'}
                     record(attack, eps, lambda xb, yb, ac=ac: ac.run(clf, xb, yb), steps=ac.steps,
-                           step_size=ac.describe()['step_size'] if attack in ('pgd', 'cw') else None, target='classes')
+                           step_size=ac.describe()['step_size'] if pgd_like else None, restarts=ac.restarts,
+                           target=ran.get(attack, 'classes'))
             elif attack == 'ensemble':
                 dclf = _description_classifier(cm, spec, cfg)
                 if dclf is None: skipped.append(f'{name}: ensemble (no descriptions)'); continue
                 for eps in eps_list:
                     record(attack, eps, lambda xb, yb, eps=eps: _pgd(EnsembleCrossEntropy(dclf, yb), xb, eps, cfg, cm),
-                           steps=cfg.steps, step_size=eps / 4, target=f'{len(dclf.members)} descriptions per class')
+                           steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, target=f'{len(dclf.members)} descriptions per class')
             else:
                 targets = _superclass_targets(cm, spec)
                 if not targets: skipped.append(f'{name}: superclass (no class tree)'); continue
@@ -193,7 +239,7 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
                     up = up.to(device)
                     for eps in eps_list:
                         record(attack, eps, lambda xb, yb, eps=eps, sclf=sclf, up=up: _pgd(MultiLevel([sclf], [up[yb]]), xb, eps, cfg, cm),
-                               steps=cfg.steps, step_size=eps / 4, target=tree)
+                               steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, target=tree)
         if folder is not None:   # this dataset's rows are safe on disk before the next one starts
             partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
             _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=info)
@@ -201,9 +247,11 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
     df.attrs['skipped'], df.attrs['folder'] = skipped, folder
     return df
 
+def _step(cfg: EvalConfig, eps: float) -> float: return cfg.step_size if cfg.step_size is not None else eps / 4
+
 def _pgd(objective, x, eps, cfg, cm):
     gen = torch.Generator(device=x.device).manual_seed(cfg.seed)
-    return pgd(objective, x, eps / 255, cfg.steps, eps / 4 / 255, cfg.norm, model=cm.model, generator=gen)
+    return pgd(objective, x, eps / 255, cfg.steps, _step(cfg, eps) / 255, cfg.norm, model=cm.model, generator=gen)
 
 # %% ../nbs/08_evaluation.ipynb
 def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], name: str = 'eval') -> Path:

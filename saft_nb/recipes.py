@@ -44,7 +44,7 @@ def resolve(kind: str, name: str, given: dict, fields, coupled: dict | None = No
     for f in fields:
         leader = (coupled or {}).get(f)
         if given.get(f) is not None: values[f], sources[f] = given[f], 'given'
-        elif leader and given.get(leader) is not None and f not in given:
+        elif leader and given.get(leader) is not None:
             values[f], sources[f] = None, f'not set: {leader} was given, and the {kind} sets it for its own {leader}'
         else:
             d = doc if f in doc['settings'] else base if f in base['settings'] else None

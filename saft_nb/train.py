@@ -17,72 +17,125 @@ from tqdm.auto import tqdm
 from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .data import data_root, get_spec, images_and_labels, load_dataset, sample_subset
+from .core import MissingResourceError
+from .data import PERTURB_AT, data_root, get_spec, images_and_labels, load_dataset, sample_subset
 from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
-from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
+from .models import ClipModel, ZeroShotClassifier, load_model, save_clip, text_bank
+from .recipes import load_recipe, resolve
 
 # %% auto 0
-__all__ = ['TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'cli']
+__all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli']
 
 # %% ../nbs/07_training.ipynb
+SCHEDULES = ('cosine', 'constant')
+# a recipe value that belongs to another field's recipe value: taken only when that field is not given
+_COUPLED = {'pretrained': 'model', 'train_steps': 'epochs', 'epochs': 'train_steps'}
+
 @dataclass
 class TrainConfig:
-    method: str = 'tecoa'
-    model: str = 'embedded'                # 'embedded', a saft-nb checkpoint file, or an open_clip architecture (ViT-B-32)
+    method: str | None = None              # the method (None: the recipe's)
+    recipe: str = 'suite'                  # the training setup every field left None comes from (saft_nb/data/recipes/)
+    method_options: dict | None = None     # the method's own options, e.g. {'k': 5} for SAFT (merged over the recipe's)
+    model: str | None = None               # 'embedded', a saft-nb checkpoint file, or an open_clip architecture (ViT-B-32)
     pretrained: str | None = None          # an architecture's weights: a tag ('openai'), a local weights file, or 'random'
-    dataset: str = 'suite-shape'           # the fine-tuning set; it needs 'train' and 'val' splits
+    dataset: str | None = None             # the fine-tuning set; it needs 'train' and 'val' splits
     root: str | None = None                # folder of the real datasets (None: $SAFT_NB_DATA, else ./data)
-    epochs: int | None = None              # None: the method's own default (`Method.epochs`)
-    batch_size: int = 64
-    optimizer: str = 'adamw'
-    lr: float = 3e-4
-    weight_decay: float = 0.0
-    momentum: float = 0.9                  # SGD only
-    warmup_steps: int = 20
-    grad_clip: float = 1.0                 # 0 disables clipping
-    bf16: bool = False                     # bf16 autocast for the training forward/backward and the training attack
-    eps: float | None = None               # training attack; None: the method's default (1/255 units)
+    perturb_at: str | None = None          # 'native' or 'model': where the training attack's perturbation lives
+    resize: int | None = None              # images resized to this before the center crop (None: the model's input size)
+    prompts: str | None = None             # 'templates' (the dataset's ensemble) or one template with {}
+    epochs: int | None = None              # passes over the training set (None: the recipe's, else the method's)
+    train_steps: int | None = None         # total optimizer steps instead of epochs (FARE: 20,000)
+    batch_size: int | None = None
+    optimizer: str | None = None           # 'adamw' or 'sgd'
+    lr: float | None = None                # peak learning rate, after warm-up
+    weight_decay: float | None = None
+    momentum: float | None = None          # SGD only
+    schedule: str | None = None            # 'cosine' (to 0 at the last step) or 'constant', after the warm-up
+    warmup_steps: int | None = None
+    grad_clip: float | None = None         # gradient-norm clipping; 0 disables it
+    bf16: bool | None = None               # bf16 autocast for the training forward/backward and the training attack
+    eps: float | None = None               # training attack, 1/255 units (None: the recipe's, else the method's)
     attack_steps: int | None = None
     step_size: float | None = None
+    attack_momentum: float | None = None
+    random_start: bool | None = None       # start the training attack at a uniform point of the eps-ball
     train_n: int | None = None             # a seeded stratified sample of n training images (None: all)
-    val_n: int = 500                       # validation images, a seeded stratified sample of the val split
-    val_attack_steps: int = 10             # validation: PGD at the training eps, on the val split
-    seed: int = 0
-    device: str = 'auto'
-    method_options: dict = field(default_factory=dict)   # the method's own options, e.g. {'k': 5} for SAFT
-    num_workers: int = 0                   # data-loading processes (real datasets)
+    val_n: int | None = None               # validation images, a seeded stratified sample of the val split
+    val_attack_steps: int | None = None    # validation: PGD at the training eps, on the val split
+    seed: int | None = None
+    device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
+    num_workers: int | None = None         # data-loading processes (real datasets)
 
     def validate(self) -> 'TrainConfig':
-        "Check every field (clear errors), and fill `epochs` from the method when it is None."
-        check_choice('method', self.method, sorted(METHODS)); check_choice('optimizer', self.optimizer, ['sgd', 'adamw'])
-        if self.epochs is None: self.epochs = self.build_method().epochs
-        for name in ('epochs', 'batch_size', 'val_n', 'val_attack_steps'): check_number(name, getattr(self, name), lo=1, integer=True)
-        for name in ('warmup_steps', 'seed'): check_number(name, getattr(self, name), lo=0, integer=True)
+        "Resolve every field left None (recipe, suite, method; `sources` says which) and check every field (clear errors)."
+        if not getattr(self, 'sources', None): self._resolve()
+        check_choice('optimizer', self.optimizer, ['sgd', 'adamw']); check_choice('schedule', self.schedule, SCHEDULES)
+        check_choice('perturb_at', self.perturb_at, PERTURB_AT)
+        if self.epochs is not None and self.train_steps is not None:
+            raise ConfigError("Give epochs or train_steps, not both.")
+        for name in ('epochs', 'train_steps'):
+            if getattr(self, name) is not None: check_number(name, getattr(self, name), lo=1, integer=True)
+        for name in ('batch_size', 'val_n', 'val_attack_steps'): check_number(name, getattr(self, name), lo=1, integer=True)
+        for name in ('warmup_steps', 'seed', 'num_workers'): check_number(name, getattr(self, name), lo=0, integer=True)
         check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
         check_number('momentum', self.momentum, lo=0, hi=1); check_number('grad_clip', self.grad_clip, lo=0)
-        if not isinstance(self.bf16, bool): raise ConfigError(f"bf16 must be True or False, got {self.bf16!r}.")
+        for name in ('bf16', 'random_start'):
+            if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
-        if self.attack_steps is not None: check_number('attack_steps', self.attack_steps, lo=1, integer=True)
-        check_number('num_workers', self.num_workers, lo=0, integer=True)
-        for name in ('model', 'dataset'):
+        if self.resize is not None: check_number('resize', self.resize, lo=1, integer=True)
+        for name in ('model', 'dataset', 'prompts', 'device'):
             if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
+        if self.prompts != 'templates' and '{}' not in self.prompts:
+            raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {self.prompts!r}.")
         for name in ('pretrained', 'root'):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ConfigError(f"{name} must be a string or None, got {getattr(self, name)!r}.")
-        if not isinstance(self.method_options, dict): raise ConfigError(f"method_options must be a dict, got {self.method_options!r}.")
         self.training_attack().validate()
         return self
 
+    def _resolve(self) -> None:
+        names = [f.name for f in fields(self) if f.name not in ('recipe', 'root')]
+        if not isinstance(self.method_options, (dict, type(None))): raise ConfigError(f"method_options must be a dict, got {self.method_options!r}.")
+        recipe = load_recipe(self.recipe)
+        given = {n: getattr(self, n) for n in names}
+        values, sources = resolve('recipe', self.recipe, given, names, coupled=_COUPLED)
+        # a recipe's method options are its own method's; given options are merged over them
+        own = recipe['settings'].get('method_options') if values['method'] == recipe['settings'].get('method', {}).get('value') else None
+        if own and own['value']:
+            values['method_options'] = {**own['value'], **(self.method_options or {})}
+            if self.method_options: sources['method_options'] = f"recipe {self.recipe}, with {sorted(self.method_options)} given: {own['source']}"
+        elif self.method_options is None:
+            values['method_options'], sources['method_options'] = {}, f"method {values['method']}'s defaults"
+        for n, v in values.items(): setattr(self, n, v)
+        check_choice('method', self.method, sorted(METHODS))
+        method = self.build_method()
+        if self.epochs is None and self.train_steps is None:
+            self.epochs, sources['epochs'] = method.epochs, f"method {self.method}'s default (Method.epochs)"
+        for name, default in (('eps', 'eps'), ('attack_steps', 'steps'), ('step_size', 'step_size'), ('attack_momentum', 'momentum')):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(method.attack, default)); sources[name] = f"method {self.method}'s training attack"
+        sources['recipe'] = 'given' if self.recipe != 'suite' else 'saft-nb default'
+        sources['root'] = 'given' if self.root is not None else 'not set: $SAFT_NB_DATA, else ./data'
+        self.sources = sources
+
+    def explain(self) -> dict:
+        "Every field's resolved value and where it came from (the dry run prints this)."
+        self.validate()
+        return {f.name: {'value': getattr(self, f.name), 'source': self.sources[f.name]} for f in fields(self)}
+
     def build_method(self):
         "The configured method, with its options checked."
-        return get_method(self.method, **self.method_options)
+        return get_method(self.method, **(self.method_options or {}))
+
+    def templates(self, spec) -> list[str]:
+        "The training prompts for `spec`'s classes."
+        return list(spec.templates) if self.prompts == 'templates' else [self.prompts]
 
     def training_attack(self) -> AttackConfig:
-        "The training attack: the method's defaults with this config's overrides (1/255 units)."
-        m = self.build_method().attack
-        return AttackConfig('pgd', m.norm, self.eps if self.eps is not None else m.eps, self.attack_steps or m.steps,
-                            self.step_size if self.step_size is not None else m.step_size, momentum=m.momentum)
+        "The training attack (1/255 units)."
+        return AttackConfig('pgd', self.build_method().attack.norm, self.eps, self.attack_steps, self.step_size,
+                            momentum=self.attack_momentum, random_init=self.random_start)
 
 # %% ../nbs/07_training.ipynb
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -95,18 +148,19 @@ def _load_checkpoint(path: Path) -> dict:
         raise SaftError(f"Checkpoint {path} is corrupt ({type(e).__name__}), so this run cannot resume: start a new run, or delete "
                         f"that file to train this run again from its first epoch.") from None
 
-def _schedule(step: int, warmup: int, total: int) -> float:
-    "Linear warm-up, then cosine decay to 0 at `total` steps."
+def _schedule(step: int, warmup: int, total: int, schedule: str = 'cosine') -> float:
+    "Linear warm-up, then cosine decay to 0 at `total` steps, or constant."
     if step < warmup: return (step + 1) / warmup
+    if schedule == 'constant': return 1.0
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
 
 # %% ../nbs/07_training.ipynb
 def _append_jsonl(path: Path, row: dict) -> None:
     with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(row) + '\n')
 
-def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackConfig) -> dict:
-    "Clean and `attack` accuracy on validation images `x`, `y` (never a test set), for model selection."
-    clf = ZeroShotClassifier.from_dataset(cm, spec)
+def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackConfig, templates: list[str] | None = None) -> dict:
+    "Clean and `attack` accuracy on validation images `x`, `y` (never a test set) with the training prompts, for model selection."
+    clf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, templates or spec.templates), 100.0, spec.classnames)
     clean = robust_accuracy(clf, x, y)
     robust = robust_accuracy(clf, x, y, lambda xb, yb: attack.run(clf, xb, yb))
     return {'val_clean_acc': clean['accuracy'], 'val_robust_acc': robust['accuracy'], 'val_n': clean['n']}
@@ -151,11 +205,12 @@ class _LossModule(nn.Module):
         self.model, self.extra, self.loss_fn = model, extra, loss_fn
     def forward(self, *args): return self.loss_fn(*args)
 
-def prepare_training(method, cm, spec, train_set=None) -> tuple[MethodContext, list, nn.Module]:
+def prepare_training(method, cm, spec, train_set=None, templates: list[str] | None = None) -> tuple[MethodContext, list, nn.Module]:
     """Set `method` up on `cm` for `spec`'s classes: its context (with the frozen teacher), its `prepare` hook, every
     parameter frozen but those it trains (plus its own module's). Returns (ctx, trained parameters, loss module):
-    the loss module's forward is the method's loss. `train` and `benchmarks/speed.py` share it."""
-    ctx = MethodContext.build(cm, spec)
+    the loss module's forward is the method's loss; `templates` are the training prompts (None: the spec's).
+    `train` and `benchmarks/speed.py` share it."""
+    ctx = MethodContext.build(cm, spec, templates=templates)
     method.prepare(ctx, train_set)
     params = method.trainable_parameters(cm)
     for p in cm.model.parameters(): p.requires_grad_(False)
@@ -174,7 +229,7 @@ def adversarial_loss(method, ctx: MethodContext, loss_module, attack: AttackConf
     with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         return loss_module(x, x_adv, y)
 
-def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int) -> dict:
+def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int, preprocess: str) -> dict:
     "What the run resolved for the user, recorded in config.json beside the config itself."
     src = cm.source
     model = {'name': cm.name, 'base_weights': src.get('base'), 'arch': src.get('arch'), 'quick_gelu': src.get('quick_gelu'),
@@ -182,6 +237,7 @@ def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int) -> dict
     real = not get_spec(cfg.dataset).name.startswith('suite-')
     return {'model': model, 'data_root': str(data_root(cfg.root).resolve()) if real else None,
             'train_images': n_train, 'val_images': n_val, 'sample': f'seeded stratified (seed {cfg.seed}) where a split is cut',
+            'preprocess': preprocess, 'prompts': cfg.templates(get_spec(cfg.dataset)) if cfg.prompts != 'templates' else 'the dataset\'s templates',
             'training_attack': cfg.training_attack().describe()}
 
 def _cut_metrics(path: Path, epochs_done: int) -> None:
@@ -220,25 +276,33 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
 
     cm = load_model(cfg.model, cfg.pretrained, device)
     spec = get_spec(cfg.dataset)
-    train_set = sample_subset(load_dataset(cfg.dataset, 'train', root=cfg.root, image_size=cm.image_size), cfg.train_n, cfg.seed)
-    val = sample_subset(load_dataset(cfg.dataset, 'val', root=cfg.root, image_size=cm.image_size), cfg.val_n, cfg.seed)
+    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, resize=cfg.resize)
+    try: full_train = load_dataset(cfg.dataset, 'train', **where)
+    except MissingResourceError as e:
+        if cfg.sources['dataset'] == 'given': raise
+        raise MissingResourceError(f"The recipe {cfg.recipe!r} trains on {cfg.dataset}. {e}") from None
+    train_set = sample_subset(full_train, cfg.train_n, cfg.seed)
+    val = sample_subset(load_dataset(cfg.dataset, 'val', **where), cfg.val_n, cfg.seed)
     x_val, y_val = (t.to(device) for t in images_and_labels(val))
-    ctx, params, loss_module = prepare_training(method, cm, spec, train_set)
+    templates = cfg.templates(spec)
+    ctx, params, loss_module = prepare_training(method, cm, spec, train_set, templates)
 
     if ddp.main:   # everything is loaded: only now is a folder created
         run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or cfg.method)
         run_dir.mkdir(parents=True, exist_ok=True)
-        save_json({**asdict(cfg), 'resolved': _describe(cm, cfg, len(train_set), len(val))}, run_dir / 'config.json')
+        save_json({**asdict(cfg), 'sources': cfg.sources, 'resolved': _describe(cm, cfg, len(train_set), len(val), full_train.preprocess)},
+                  run_dir / 'config.json')
     run_dir = Path(ddp.broadcast(str(run_dir)))
     val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
-    total = steps_per_epoch * cfg.epochs
+    total = cfg.train_steps or steps_per_epoch * cfg.epochs
+    epochs = math.ceil(total / steps_per_epoch)      # with train_steps, the last epoch stops at the last step
 
     opt = sched = None
     if params:
         opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay) if cfg.optimizer == 'sgd'
                else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total, cfg.schedule))
         if ddp.world > 1:   # averages gradients over the processes during backward
             loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == 'cuda' else None)
 
@@ -249,20 +313,21 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
         if method.module is not None: method.module.load_state_dict(state['method'])
         if opt: opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
         start_epoch, step, best = state['epoch'] + 1, state['step'], state['best']
-        if ddp.main: print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {cfg.epochs}")
+        if ddp.main: print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {epochs}")
 
     metrics_path = run_dir / 'metrics.jsonl'
     if ddp.main: _cut_metrics(metrics_path, start_epoch)
-    for epoch in tqdm(range(start_epoch, cfg.epochs), desc='epochs', disable=not progress, initial=start_epoch, total=cfg.epochs):
+    for epoch in tqdm(range(start_epoch, epochs), desc='epochs', disable=not progress, initial=start_epoch, total=epochs):
         if params:
             cm.model.train()
             batches = _GlobalBatches(len(train_set), cfg.batch_size, cfg.seed, epoch, ddp)
             loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers, pin_memory=device.type == 'cuda')
             for batch, (x, y) in zip(batches.batches, tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=not progress)):
+                if step == total: break                     # train_steps reached inside the last epoch
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 # random starts drawn for the whole global batch, so N processes start where one process would
                 gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
-                start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch)))
+                start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch))) if cfg.random_start else x
                 loss, logs = adversarial_loss(method, ctx, loss_module, attack, x, y, start, cfg.bf16)
                 if not ddp.all_finite(loss):
                     raise SaftError(f"The loss became {loss.item()} at epoch {epoch + 1}, step {step}; the last good checkpoint is "
@@ -275,7 +340,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
                     _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'loss': loss.item(), 'lr': sched.get_last_lr()[0], **logs})
         cm.model.eval()
         if ddp.main:
-            scores = validate_model(cm, spec, x_val, y_val, val_attack)
+            scores = validate_model(cm, spec, x_val, y_val, val_attack, templates)
             _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, **scores})
             if scores['val_robust_acc'] > best:   # model selection on the validation split only
                 best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
@@ -284,7 +349,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
                                          'method': method.module.state_dict() if method.module is not None else None})
             if on_epoch_end: on_epoch_end(epoch + 1, scores)
         ddp.barrier()
-    if ddp.main: save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': cfg.epochs, 'method': cfg.method})
+    if ddp.main: save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': epochs, 'steps': step, 'method': cfg.method})
     ddp.barrier()
     return run_dir
 
@@ -296,15 +361,22 @@ def _option(annotation: str):
     base = int if 'int' in annotation else float if 'float' in annotation else str
     return (lambda v: None if v.lower() == 'none' else base(v)) if 'None' in annotation else base
 
-def cli(argv: list[str] | None = None) -> Path:
+def dry_run(config: TrainConfig) -> str:
+    "Every resolved value of `config` with its source, as JSON: what a run would train, checked before any GPU time."
+    return json.dumps(config.explain(), indent=1)
+
+def cli(argv: list[str] | None = None) -> Path | None:
     "Train from the command line; every `TrainConfig` field is an option (`--method-options` takes JSON)."
     parser = argparse.ArgumentParser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).')
     for f in fields(TrainConfig):
         parser.add_argument('--' + f.name.replace('_', '-'), type=_option(str(f.type)), default=argparse.SUPPRESS)
     parser.add_argument('--out', default='runs'); parser.add_argument('--run-dir', default=None); parser.add_argument('--name', default=None)
+    parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
     args = vars(parser.parse_args(argv))
-    where = {k: args.pop(k) for k in ('out', 'run_dir', 'name')}
-    try: run = train(TrainConfig(**args), **where)
+    where, dry = {k: args.pop(k) for k in ('out', 'run_dir', 'name')}, args.pop('dry_run')
+    try:
+        if dry: print(dry_run(TrainConfig(**args))); return None
+        run = train(TrainConfig(**args), **where)
     except SaftError as e: sys.exit(f"error: {e}")
     if int(os.environ.get('RANK', '0')) == 0: print(run)
     return run

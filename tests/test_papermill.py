@@ -1,6 +1,6 @@
 """The papermill entry points run end to end with parameters, and reject bad ones with a clear message."""
 
-import re
+import json, re
 
 import pandas as pd
 import papermill as pm
@@ -54,7 +54,7 @@ def test_train_rejects_an_unknown_method(tmp_path):
 
 
 @pytest.mark.parametrize('notebook, parameters, message', [
-    ('train.ipynb', dict(epsilon=300), "Unknown parameter 'epsilon' (did you mean 'eps'?); this notebook takes: method,"),
+    ('train.ipynb', dict(epsilon=300), "Unknown parameter 'epsilon' (did you mean 'eps'?); this notebook takes: recipe, method,"),
     ('evaluate.ipynb', dict(epsilon=2, nn=5), "Unknown parameters 'epsilon' (did you mean 'epsilons'?), 'nn' (did you mean 'n'?)"),
 ])
 def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameters, message):
@@ -67,9 +67,29 @@ def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameter
 def test_help_notebook_gives_every_parameter_a_type_and_a_description(notebook):
     "What `papermill --help-notebook` prints, from the same inspection."
     from saft_nb.methods import METHODS
+    from saft_nb.recipes import list_protocols, list_recipes
     parameters = pm.inspect_notebook(str(NBS / notebook))
     assert len(parameters) >= 16
     for name, p in parameters.items():
         assert p['inferred_type_name'] != 'None' and p['help'].strip(), (name, p)   # papermill shows 'None' as "Unknown type"
     if notebook == 'train.ipynb':   # the choices, as the registry has them
         assert parameters['method']['help'].endswith(', '.join(sorted(METHODS))), parameters['method']['help']
+        assert parameters['recipe']['help'].endswith(', '.join(list_recipes())), parameters['recipe']['help']
+    else:
+        assert parameters['protocol']['help'].endswith(', '.join(list_protocols())), parameters['protocol']['help']
+
+
+def _printed(nb) -> str:
+    return ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if o.get('name') == 'stdout')
+
+
+def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
+    nb = execute(tmp_path, 'train.ipynb', recipe='saft', root=str(tmp_path / 'data'), eps=2, dry_run=True, out=str(tmp_path / 'runs'))
+    shown = json.loads(_printed(nb))
+    assert shown['dataset'] == {'value': 'tinyimagenet', 'source': 'recipe saft: tmlr-group/SAFT@db30aec config.py ~l.48'}
+    assert shown['eps'] == {'value': 2, 'source': 'given'} and shown['method_options']['value']['too_few'] == 'template'
+    assert not (tmp_path / 'runs').exists() and not (tmp_path / 'data').exists()
+    nb = execute(tmp_path, 'evaluate.ipynb', protocol='tga-zsr', dry_run=True, out=str(tmp_path / 'runs'))
+    shown = json.loads(_printed(nb))
+    assert shown['steps']['value'] == 100 and shown['aa_components']['value'] == ['apgd-ce', 'apgd-dlr'] and len(shown['datasets']['value']) == 16
+    assert not (tmp_path / 'runs').exists()
