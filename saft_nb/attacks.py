@@ -361,4 +361,6 @@ class AttackConfig:
 
     def describe(self) -> dict:
         "The threat model and settings, for results tables."
-        return {**asdict(self), 'step_size': self.step01 * 255, 'components': list(self.components)}
+        out = {**asdict(self), 'step_size': self.step01 * 255, 'components': list(self.components)}
+        if self.attack != 'autoattack': del out['components']   # what only AutoAttack reads
+        return out

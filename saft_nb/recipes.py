@@ -4,7 +4,7 @@
 
 # %% ../nbs/06b_recipes.ipynb 2
 from __future__ import annotations
-import math
+import math, re
 
 import pandas as pd
 
@@ -13,7 +13,7 @@ from .data import MAX_VAL, VAL_FRACTION, get_spec
 
 # %% auto 0
 __all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'CLEAN_SHARE', 'ROBUST_SHARE', 'list_recipes',
-           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'per_dataset', 'settings_table',
+           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'per_dataset', 'settings_table', 'source_link',
            'sources_table', 'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table']
 
 # %% ../nbs/06b_recipes.ipynb
@@ -67,10 +67,18 @@ def settings_table(kind: str) -> pd.DataFrame:
     show = lambda v: 'all' if v is None and False else ('-' if v is None else str(v))
     return pd.DataFrame({d['name']: [show(d['settings'][f]['value']) if f in d['settings'] else '' for f in rows] for d in docs}, index=list(rows))
 
+_CODE_REF = re.compile(r'([\w.-]+/[\w.-]+)@([0-9a-f]{7,40}) ([\w/.-]+\.(?:py|sh|txt|md))')
+
+def source_link(source: str) -> str:
+    "A GitHub link to the file (at the audited commit) that a source names, or '' when it names none."
+    m = _CODE_REF.search(source)
+    return f'https://github.com/{m[1]}/blob/{m[2]}/{m[3]}' if m else ''
+
 def sources_table(kind: str, name: str) -> pd.DataFrame:
     "The settings of one recipe or protocol with their sources, and its documented differences from the official code."
     d = (load_recipe if kind == 'recipe' else load_protocol)(name)
-    out = pd.DataFrame([(f, s['value'], s['source']) for f, s in d['settings'].items()], columns=['setting', 'value', 'source'])
+    out = pd.DataFrame([(f, s['value'], s['source'], source_link(s['source'])) for f, s in d['settings'].items()],
+                       columns=['setting', 'value', 'source', 'link'])
     out.attrs['differences'] = d.get('differences', [])
     return out
 
