@@ -124,14 +124,16 @@ def get_spec(name: str) -> DatasetSpec:
 PERTURB_AT = ('native', 'model')
 
 def load_dataset(name: str, split: str = 'test', root=None, image_size: int = 224, perturb_at: str = 'native',
-                 resize: int | None = None) -> ZeroShotDataset:
+                 crop: float | None = None) -> ZeroShotDataset:
     """Load dataset `name`'s `split` (real datasets from `root`) with its images where the perturbation lives:
     `perturb_at='native'` keeps a fixed-resolution dataset's own size (the classifier resizes inside its forward),
     `'model'` resizes it to `image_size` first. Images of mixed sizes are always brought to `image_size`: shorter
-    side to `resize` (None: `image_size`), bicubic, then a center crop of `image_size`."""
+    side resized (bicubic) to `image_size / crop`, then a center crop of `image_size` (`crop` 0.875 at 224 px is the
+    usual Resize(256) + CenterCrop(224); None or 1: Resize(224) + CenterCrop(224), CLIP's own)."""
     spec = get_spec(name)
     check_choice('perturb_at', perturb_at, PERTURB_AT)
-    if resize is not None: check_number('resize', resize, lo=image_size, integer=True)
+    if crop is not None: check_number('crop', crop, lo=0, lo_open=True, hi=1)
+    resize = round(image_size / crop) if crop and crop != 1 else None
     items = spec.loader(spec, root, split, image_size, resize)
     fixed = spec.resolution is not None
     if fixed and perturb_at == 'model' and (spec.resolution != image_size or resize):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import json, os, re, time
+import copy, json, os, re, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from .core import (ConfigError, MissingResourceError, check_choice, check_number
 from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
-from .recipes import per_dataset, resolve
+from .recipes import check_dataset_keys, given_values, per_dataset, resolve
 
 # %% auto 0
 __all__ = ['ATTACKS', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
@@ -47,7 +47,7 @@ class EvalConfig:
     attacks: list[str] | str | None = None
     epsilons: list[float] | str | None = None   # 1/255 units
     steps: int | None = None               # PGD, CW and the adaptive attacks
-    step_size: float | None = None         # their step, 1/255 units (None: eps / 4)
+    step_size: float | None = None         # their step, 1/255 units (None: the protocol's; the suite's is eps / 4)
     aa_steps: int | None = None            # APGD iterations (AutoAttack, APGD-CE, APGD-DLR, APGD-T)
     aa_epsilons: list[float] | str | None = None   # epsilons for the APGD attacks (None: `epsilons`)
     aa_components: list[str] | str | None = None   # what autoattack runs, in order: apgd-ce, apgd-dlr, apgd-t
@@ -58,7 +58,7 @@ class EvalConfig:
     seed: int | None = None
     prompts: str | dict | None = None      # 'templates' (each dataset's ensemble) or one template with {}, or per dataset
     perturb_at: str | dict | None = None   # 'native' or 'model' (resized before the attack), or per dataset
-    resize: int | dict | None = None       # shorter side before the center crop (None: the model's input), or per dataset
+    crop: float | dict | None = None       # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224)), or per dataset
     root: str | None = None                # folder of the real datasets
     descriptions: str | None = None        # description file for the ensemble attack on real datasets
     device: str | None = None
@@ -66,7 +66,9 @@ class EvalConfig:
     def validate(self) -> 'EvalConfig':
         """Resolve every field left None from the `protocol` (else the `suite` protocol; `sources` says which) and check
         every field; lists may come as comma-separated strings (papermill parameters)."""
-        if not getattr(self, 'sources', None): self._resolve()
+        names = [f.name for f in fields(self)]
+        given = given_values(self, names)
+        if given is not None: self._resolve(given)
         def split(v):   # papermill passes '1,2' as a string and 1 as a number
             if isinstance(v, str): return [s.strip() for s in v.split(',') if s.strip()]
             return [v] if isinstance(v, (int, float)) else list(v)
@@ -87,19 +89,21 @@ class EvalConfig:
         if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=64, lo_open=True)
         check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
         if self.n == 'all': self.n = None
+        for name in ('n', 'prompts', 'perturb_at', 'crop'): check_dataset_keys(getattr(self, name), known, name)
         for d in self.datasets:   # per-dataset settings: a value, or {'default': v, dataset: v}
             n, prompt = per_dataset(self.n, d), per_dataset(self.prompts, d)
             if n is not None: check_number('n', n, lo=1, integer=True)
             check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
-            if per_dataset(self.resize, d) is not None: check_number('resize', per_dataset(self.resize, d), lo=1, integer=True)
+            if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
             if not isinstance(prompt, str) or (prompt != 'templates' and '{}' not in prompt):
                 raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r} for {d}.")
         if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
+        self._resolved = copy.deepcopy({n: getattr(self, n) for n in names})
         return self
 
-    def _resolve(self) -> None:
+    def _resolve(self, given: dict) -> None:
         names = [f.name for f in fields(self) if f.name not in ('protocol', 'root')]
-        given = {k: getattr(self, k) for k in names}
+        self.protocol, self.root, self._given = given.get('protocol', 'suite'), given.get('root'), given
         values, sources = resolve('protocol', self.protocol, given, names)
         for k, v in values.items(): setattr(self, k, v)
         sources['protocol'] = 'given' if self.protocol != 'suite' else 'saft-nb default'
@@ -140,7 +144,7 @@ def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu')
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
     "The test split of `name` and the seeded stratified sample of it that is evaluated (no image decoded yet)."
     ds = load_dataset(name, 'test', root=cfg.root, image_size=image_size, perturb_at=per_dataset(cfg.perturb_at, name),
-                      resize=per_dataset(cfg.resize, name))
+                      crop=per_dataset(cfg.crop, name))
     return ds, sample_subset(ds, per_dataset(cfg.n, name), cfg.seed)
 
 def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
@@ -149,7 +153,8 @@ def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model
     csv = folder / 'results.csv'
     if len(df): df.to_csv(csv.with_name('results.csv.tmp'), index=False); os.replace(csv.with_name('results.csv.tmp'), csv)
     configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
-    save_json({'config': configs, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
+    sources = [getattr(c, 'sources', None) for c in config] if isinstance(config, (list, tuple)) else getattr(config, 'sources', None)
+    save_json({'config': configs, 'sources': sources, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
 def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict) -> tuple[Path, pd.DataFrame]:
@@ -194,6 +199,10 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
     cm, info = load_for_evaluation(model, pretrained, device)
     cm.model.eval()
     tests = {name: _test_sample(name, cfg, cm.image_size) for name in cfg.datasets}   # every dataset checked first
+    for dataset, (ds, _) in tests.items():   # and every attack it can run: a weaker stand-in would overstate robustness
+        for attack, needs in (('apgd-dlr', 3), ('apgd-t', 4)):
+            if attack in cfg.attacks and len(ds.spec.classnames) < needs:
+                raise ConfigError(f"{attack} needs at least {needs} classes and {dataset} has {len(ds.spec.classnames)}: use autoattack, which adapts, or apgd-ce.")
     folder, done = _evaluation_folder(out, name, cfg, info) if out is not None else (None, pd.DataFrame())
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
     finished = set(done.dataset) if len(done) else set()
@@ -222,9 +231,10 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
                     ac = AttackConfig('pgd' if attack == 'cw' else attack, cfg.norm, eps, cfg.steps if pgd_like else cfg.aa_steps,
                                       _step(cfg, eps) if pgd_like else None, restarts=1 if pgd_like else cfg.aa_restarts,
                                       objective='cw' if attack == 'cw' else 'ce', seed=cfg.seed, components=tuple(cfg.aa_components))
-                    ran = {'autoattack': '+'.join(aa_plan(cfg.aa_components, len(spec.classnames))), 'apgd-t': 'apgd-t, 9 targets'}
+                    ran = {'autoattack': '+'.join(aa_plan(cfg.aa_components, len(spec.classnames))),
+                           'apgd-t': f'apgd-t, {min(9, len(spec.classnames) - 1)} targets'}
                     record(attack, eps, lambda xb, yb, ac=ac: ac.run(clf, xb, yb), steps=ac.steps,
-                           step_size=ac.describe()['step_size'] if pgd_like else None, restarts=ac.restarts,
+                           step_size=ac.describe()['step_size'] if pgd_like else None, restarts=1 if attack == 'apgd-t' else ac.restarts,
                            target=ran.get(attack, 'classes'))
             elif attack == 'ensemble':
                 dclf = _description_classifier(cm, spec, cfg)

@@ -75,6 +75,7 @@ class Method:
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
     module: nn.Module | None = None # parameters the method owns (set in `prepare`), trained and checkpointed with the model
 
+    def check(self, spec) -> None: "Before anything is loaded: a clear error if the training data lacks what this method needs."
     def prepare(self, ctx: MethodContext, train_set=None) -> None: "Once, before training."
     def attack_objective(self, ctx: MethodContext, x: torch.Tensor, y: torch.Tensor) -> Objective: raise NotImplementedError
     def loss(self, ctx: MethodContext, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict]:
@@ -258,12 +259,16 @@ class SAFT(TGAZSR):
         self.descriptions, self.k = descriptions, check_number('k', k, lo=1, integer=True)
         self.too_few = check_choice('too_few', too_few, ['repeat', 'template'])
         self.clf = self.match_report = None
+    def check(self, spec):
+        if self.descriptions is None and dataset_descriptions(spec) is None:
+            raise ConfigError(f"SAFT needs class descriptions for {spec.name}: give a file ({{class: [sentences]}}, as CuPL's and SAFT's) "
+                              "as the method option descriptions: papermill -y \"method_options: {descriptions: /path/cupl.json}\", "
+                              "saft-train --method-options '{\"descriptions\": \"/path/cupl.json\"}'. The SAFT repository ships "
+                              "prompts/cupl.json (SAFT-L) and prompts/tinyimagenet_descriptions_by_category.json (SAFT-M).")
     def prepare(self, ctx, train_set=None):
         spec = ctx.spec
+        self.check(spec)
         described = dataset_descriptions(spec, self.descriptions)
-        if described is None:
-            raise ConfigError(f"SAFT needs class descriptions for {spec.name}: pass descriptions='path/to/file.json' "
-                              "(CuPL / SAFT style {class: [sentences]} or saft-nb's schema).")
         found, self.match_report = descriptions_for(spec.classnames, described, ctx.templates)
         refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}').descriptions
         if self.too_few == 'template':   # the official code: such a class gets the training prompt k times instead

@@ -8,13 +8,15 @@ import math, re
 
 import pandas as pd
 
+from .attacks import aa_plan
 from .core import DATA_DIR, ConfigError, SaftError, check_choice, load_json
 from .data import MAX_VAL, VAL_FRACTION, get_spec
 
 # %% auto 0
 __all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'CLEAN_SHARE', 'ROBUST_SHARE', 'list_recipes',
-           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'per_dataset', 'settings_table', 'source_link',
-           'sources_table', 'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table']
+           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'check_dataset_keys',
+           'per_dataset', 'settings_table', 'source_link', 'sources_table', 'vit_flops', 'training_images',
+           'training_cost', 'evaluation_cost', 'reproduction_table']
 
 # %% ../nbs/06b_recipes.ipynb
 RECIPE_DIR, PROTOCOL_DIR = DATA_DIR / 'recipes', DATA_DIR / 'protocols'
@@ -34,23 +36,39 @@ def load_protocol(name: str) -> dict:
 
 def resolve(kind: str, name: str, given: dict, fields, coupled: dict | None = None) -> tuple[dict, dict]:
     """Values and sources of `fields`: `given` (not None) first, then recipe or protocol `name`, then `suite`.
-    `coupled` maps a field to the field it follows: it is taken from the recipe only if its leader is."""
+    `coupled` maps a field to the field it follows: a given leader other than the recipe's drops the recipe's value."""
     load = load_recipe if kind == 'recipe' else load_protocol
     doc, base = load(name), load('suite')
     for d in (doc, base):
         extra = sorted(set(d['settings']) - set(fields))
         if extra: raise SaftError(f"The {kind} file {d['name']}.json sets {extra}, which the {kind}'s config does not have.")
     values, sources = {}, {}
+    setting = lambda f: doc['settings'].get(f, base['settings'].get(f, {})).get('value')
     for f in fields:
         leader = (coupled or {}).get(f)
         if given.get(f) is not None: values[f], sources[f] = given[f], 'given'
-        elif leader and given.get(leader) is not None:
-            values[f], sources[f] = None, f'not set: {leader} was given, and the {kind} sets it for its own {leader}'
+        elif leader and given.get(leader) is not None and given[leader] != setting(leader) and setting(f) is not None:
+            values[f], sources[f] = None, f"not set: the {kind}'s {f} goes with its {leader} ({setting(leader)}), and {leader} {given[leader]} was given"
         else:
             d = doc if f in doc['settings'] else base if f in base['settings'] else None
             values[f] = d['settings'][f]['value'] if d else None
             sources[f] = f"{kind} {d['name']}: {d['settings'][f]['source']}" if d else 'not set'
     return values, sources
+
+def given_values(config, names: list[str]) -> dict | None:
+    """What the user gave a config: the fields set before its first resolution, plus any changed since (a config edited
+    after `validate` is resolved again); None when nothing changed since the last resolution."""
+    now = {n: getattr(config, n) for n in names}
+    before = getattr(config, '_resolved', None)
+    if before == now: return None
+    if before is None: return {n: v for n, v in now.items() if v is not None}
+    return {**config._given, **{n: v for n, v in now.items() if before.get(n) != v}}
+
+def check_dataset_keys(value, known, name: str) -> None:
+    "A per-dataset mapping may only name registered datasets (and 'default'): a misspelled key would be ignored."
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(known) - {'default'})
+        if unknown: raise ConfigError(f"{name} names unknown datasets {unknown}; known: {', '.join(known)}.")
 
 def per_dataset(value, dataset: str):
     "A protocol value for `dataset`: `value` itself, or from a `{'default': v, dataset: v}` mapping."
@@ -64,7 +82,7 @@ def settings_table(kind: str) -> pd.DataFrame:
     names = list_recipes() if kind == 'recipe' else list_protocols()
     docs = [(load_recipe if kind == 'recipe' else load_protocol)(n) for n in names]
     rows = dict.fromkeys(f for d in docs for f in d['settings'])
-    show = lambda v: 'all' if v is None and False else ('-' if v is None else str(v))
+    show = lambda v: '-' if v is None else str(v)
     return pd.DataFrame({d['name']: [show(d['settings'][f]['value']) if f in d['settings'] else '' for f in rows] for d in docs}, index=list(rows))
 
 _CODE_REF = re.compile(r'([\w.-]+/[\w.-]+)@([0-9a-f]{7,40}) ([\w/.-]+\.(?:py|sh|txt|md))')
@@ -123,13 +141,15 @@ def evaluation_cost(protocol: str, arch: str = 'ViT-B-32') -> dict:
         n = per_dataset(s['n'], d); test = get_spec(d).sizes.get('test')
         if test is None: raise ConfigError(f"{d} has no test split size on record.")
         count = test if n is None else min(n, test)
-        per_image = 1
+        per_image, n_classes = 1, len(get_spec(d).classnames or range(10))   # classes named at load time: assume 10 or more
+        aa_eps = len(s['aa_epsilons'] or s['epsilons'])
         for attack in s['attacks']:
-            if attack == 'autoattack':
-                for i, c in enumerate(s['aa_components']):
-                    rounds = 9 if c == 'apgd-t' else s['aa_restarts']
+            if attack in ('autoattack', 'apgd-ce', 'apgd-dlr', 'apgd-t'):
+                plan = aa_plan(s['aa_components'] if attack == 'autoattack' else [attack], n_classes)
+                for i, c in enumerate(plan):
+                    rounds = min(9, n_classes - 1) if c == 'apgd-t' else s['aa_restarts']
                     first = CLEAN_SHARE if i == 0 else ROBUST_SHARE
-                    per_image += len(s['aa_epsilons'] or s['epsilons']) * 3 * s['aa_steps'] * (first + (rounds - 1) * ROBUST_SHARE)
+                    per_image += aa_eps * 3 * s['aa_steps'] * (first + (rounds - 1) * ROBUST_SHARE)
             else: per_image += len(s['epsilons']) * (3 * s['steps'] + 1)
         images += count; passes += count * per_image
     flops = passes * vit_flops(arch)

@@ -4,10 +4,11 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, json, math, os, sys
+import argparse, copy, json, math, os, sys, warnings
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
+import open_clip
 import torch
 import torch.distributed as dist
 import torch.nn as nn
@@ -22,7 +23,7 @@ from .data import PERTURB_AT, data_root, get_spec, images_and_labels, load_datas
 from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
 from .models import ClipModel, ZeroShotClassifier, load_model, save_clip, text_bank
-from .recipes import load_recipe, resolve
+from .recipes import given_values, load_recipe, resolve
 
 # %% auto 0
 __all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli']
@@ -42,7 +43,7 @@ class TrainConfig:
     dataset: str | None = None             # the fine-tuning set; it needs 'train' and 'val' splits
     root: str | None = None                # folder of the real datasets (None: $SAFT_NB_DATA, else ./data)
     perturb_at: str | None = None          # 'native' or 'model': where the training attack's perturbation lives
-    resize: int | None = None              # images resized to this before the center crop (None: the model's input size)
+    crop: float | None = None              # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224))
     prompts: str | None = None             # 'templates' (the dataset's ensemble) or one template with {}
     epochs: int | None = None              # passes over the training set (None: the recipe's, else the method's)
     train_steps: int | None = None         # total optimizer steps instead of epochs (FARE: 20,000)
@@ -68,8 +69,11 @@ class TrainConfig:
     num_workers: int | None = None         # data-loading processes (real datasets)
 
     def validate(self) -> 'TrainConfig':
-        "Resolve every field left None (recipe, suite, method; `sources` says which) and check every field (clear errors)."
-        if not getattr(self, 'sources', None): self._resolve()
+        """Resolve every field left None (recipe, suite, method; `sources` says which; again for fields edited since) and
+        check every field (clear errors)."""
+        names = [f.name for f in fields(self)]
+        given = given_values(self, names)
+        if given is not None: self._resolve(given)
         check_choice('optimizer', self.optimizer, ['sgd', 'adamw']); check_choice('schedule', self.schedule, SCHEDULES)
         check_choice('perturb_at', self.perturb_at, PERTURB_AT)
         if self.epochs is not None and self.train_steps is not None:
@@ -83,7 +87,7 @@ class TrainConfig:
         for name in ('bf16', 'random_start'):
             if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
-        if self.resize is not None: check_number('resize', self.resize, lo=1, integer=True)
+        if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
         for name in ('model', 'dataset', 'prompts', 'device'):
             if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
         if self.prompts != 'templates' and '{}' not in self.prompts:
@@ -91,31 +95,40 @@ class TrainConfig:
         for name in ('pretrained', 'root'):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ConfigError(f"{name} must be a string or None, got {getattr(self, name)!r}.")
+        if self.pretrained is None and self.model in open_clip.list_models():
+            coupled = self.sources['pretrained'].startswith('not set')
+            tags = ', '.join(open_clip.list_pretrained_tags_by_model(self.model)) or 'none known'
+            raise ConfigError(f"{self.model} needs weights: pass pretrained as one of its tags ({tags}), a local weights file, or 'random' "
+                              f"for an untrained model" + (f" ({self.sources['pretrained'][len('not set: '):]})." if coupled else "."))
         self.training_attack().validate()
+        self.build_method().check(get_spec(self.dataset))
+        self._resolved = copy.deepcopy({n: getattr(self, n) for n in names})
         return self
 
-    def _resolve(self) -> None:
+    def _resolve(self, given: dict) -> None:
         names = [f.name for f in fields(self) if f.name not in ('recipe', 'root')]
-        if not isinstance(self.method_options, (dict, type(None))): raise ConfigError(f"method_options must be a dict, got {self.method_options!r}.")
+        if not isinstance(given.get('method_options'), (dict, type(None))): raise ConfigError(f"method_options must be a dict, got {given['method_options']!r}.")
+        self.recipe, self._given = given.get('recipe', 'suite'), given
         recipe = load_recipe(self.recipe)
-        given = {n: getattr(self, n) for n in names}
         values, sources = resolve('recipe', self.recipe, given, names, coupled=_COUPLED)
         # a recipe's method options are its own method's; given options are merged over them
         own = recipe['settings'].get('method_options') if values['method'] == recipe['settings'].get('method', {}).get('value') else None
+        options = given.get('method_options')
         if own and own['value']:
-            values['method_options'] = {**own['value'], **(self.method_options or {})}
-            if self.method_options: sources['method_options'] = f"recipe {self.recipe}, with {sorted(self.method_options)} given: {own['source']}"
-        elif self.method_options is None:
+            values['method_options'] = {**own['value'], **(options or {})}
+            if options: sources['method_options'] = f"recipe {self.recipe}, with {sorted(options)} given: {own['source']}"
+        elif options is None:
             values['method_options'], sources['method_options'] = {}, f"method {values['method']}'s defaults"
         for n, v in values.items(): setattr(self, n, v)
         check_choice('method', self.method, sorted(METHODS))
         method = self.build_method()
-        if self.epochs is None and self.train_steps is None:
+        if self.epochs is None and self.train_steps is None:   # neither given nor in the recipe
             self.epochs, sources['epochs'] = method.epochs, f"method {self.method}'s default (Method.epochs)"
         for name, default in (('eps', 'eps'), ('attack_steps', 'steps'), ('step_size', 'step_size'), ('attack_momentum', 'momentum')):
-            if getattr(self, name) is None:
+            if values[name] is None:
                 setattr(self, name, getattr(method.attack, default)); sources[name] = f"method {self.method}'s training attack"
         sources['recipe'] = 'given' if self.recipe != 'suite' else 'saft-nb default'
+        self.root = given.get('root')
         sources['root'] = 'given' if self.root is not None else 'not set: $SAFT_NB_DATA, else ./data'
         self.sources = sources
 
@@ -269,14 +282,16 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
     if run_dir is not None and (Path(run_dir) / 'config.json').exists():
         saved = load_json(Path(run_dir) / 'config.json')
-        if {k: saved.get(k) for k in asdict(cfg)} != asdict(cfg):
-            raise ConfigError(f"{run_dir} was started with another config; resume it with the same config (see its config.json) or start a new run.")
+        differ = sorted(k for k, v in json.loads(json.dumps(asdict(cfg))).items() if saved.get(k) != v)
+        if differ:
+            raise ConfigError(f"{run_dir} was started with another config ({', '.join(f'{k}: {saved.get(k)!r} there' for k in differ[:6])}); "
+                              f"resume it with the same config (see its config.json) or start a new run.")
     method, attack = cfg.build_method(), cfg.training_attack()
     progress = progress and ddp.main
 
     cm = load_model(cfg.model, cfg.pretrained, device)
     spec = get_spec(cfg.dataset)
-    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, resize=cfg.resize)
+    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, crop=cfg.crop)
     try: full_train = load_dataset(cfg.dataset, 'train', **where)
     except MissingResourceError as e:
         if cfg.sources['dataset'] == 'given': raise
@@ -297,6 +312,9 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = cfg.train_steps or steps_per_epoch * cfg.epochs
     epochs = math.ceil(total / steps_per_epoch)      # with train_steps, the last epoch stops at the last step
+    if params and cfg.warmup_steps >= total and ddp.main:
+        warnings.warn(f"warmup_steps ({cfg.warmup_steps}) is not below the run's {total} steps: the learning rate never reaches its peak "
+                      f"and the {cfg.schedule} schedule never starts.")
 
     opt = sched = None
     if params:

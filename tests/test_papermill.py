@@ -84,10 +84,12 @@ def _printed(nb) -> str:
 
 
 def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
-    nb = execute(tmp_path, 'train.ipynb', recipe='saft', root=str(tmp_path / 'data'), eps=2, dry_run=True, out=str(tmp_path / 'runs'))
+    nb = execute(tmp_path, 'train.ipynb', recipe='saft', root=str(tmp_path / 'data'), eps=2, dry_run=True, out=str(tmp_path / 'runs'),
+                 method_options={'descriptions': '/data/saft/cupl.json'})
     shown = json.loads(_printed(nb))
     assert shown['dataset'] == {'value': 'tinyimagenet', 'source': 'recipe saft: tmlr-group/SAFT@db30aec config.py ~l.48'}
     assert shown['eps'] == {'value': 2, 'source': 'given'} and shown['method_options']['value']['too_few'] == 'template'
+    assert shown['crop']['value'] == 0.875 and shown['method_options']['value']['descriptions'] == '/data/saft/cupl.json'
     assert not (tmp_path / 'runs').exists() and not (tmp_path / 'data').exists()
     nb = execute(tmp_path, 'evaluate.ipynb', protocol='tga-zsr', dry_run=True, out=str(tmp_path / 'runs'))
     shown = json.loads(_printed(nb))
