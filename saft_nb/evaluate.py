@@ -4,8 +4,8 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import copy, json, os, re, time
-from dataclasses import dataclass, asdict, fields
+import json, os, re, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +17,7 @@ from .core import (ConfigError, MissingResourceError, check_choice, check_number
 from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
-from .recipes import check_dataset_keys, given_values, per_dataset, resolve
+from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
 
 # %% auto 0
 __all__ = ['ATTACKS', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
@@ -41,7 +41,7 @@ _APGD = ('apgd-ce', 'apgd-dlr', 'apgd-t', 'autoattack')
 def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.startswith('suite-')]
 
 @dataclass
-class EvalConfig:
+class EvalConfig(ResolvedConfig):
     datasets: list[str] | str | None = None   # dataset names, a comma-separated string, or 'suite' (None: the protocol's)
     protocol: str = 'suite'                # the evaluation setup every field left None comes from (saft_nb/data/protocols/)
     attacks: list[str] | str | None = None
@@ -62,13 +62,12 @@ class EvalConfig:
     root: str | None = None                # folder of the real datasets
     descriptions: str | None = None        # description file for the ensemble attack on real datasets
     device: str | None = None
+    _kind = 'protocol'
 
     def validate(self) -> 'EvalConfig':
         """Resolve every field left None from the `protocol` (else the `suite` protocol; `sources` says which) and check
         every field; lists may come as comma-separated strings (papermill parameters)."""
-        names = [f.name for f in fields(self)]
-        given = given_values(self, names)
-        if given is not None: self._resolve(given)
+        self._resolve_if_changed()
         def split(v):   # papermill passes '1,2' as a string and 1 as a number
             if isinstance(v, str): return [s.strip() for s in v.split(',') if s.strip()]
             return [v] if isinstance(v, (int, float)) else list(v)
@@ -95,25 +94,10 @@ class EvalConfig:
             if n is not None: check_number('n', n, lo=1, integer=True)
             check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
             if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
-            if not isinstance(prompt, str) or (prompt != 'templates' and '{}' not in prompt):
-                raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r} for {d}.")
+            check_prompts(prompt, d)
         if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
-        self._resolved = copy.deepcopy({n: getattr(self, n) for n in names})
+        self._remember()
         return self
-
-    def _resolve(self, given: dict) -> None:
-        names = [f.name for f in fields(self) if f.name not in ('protocol', 'root')]
-        self.protocol, self.root, self._given = given.get('protocol', 'suite'), given.get('root'), given
-        values, sources = resolve('protocol', self.protocol, given, names)
-        for k, v in values.items(): setattr(self, k, v)
-        sources['protocol'] = 'given' if self.protocol != 'suite' else 'saft-nb default'
-        sources['root'] = 'given' if self.root is not None else 'not set: $SAFT_NB_DATA, else ./data'
-        self.sources = sources
-
-    def explain(self) -> dict:
-        "Every field's resolved value and where it came from."
-        self.validate()
-        return {f.name: {'value': getattr(self, f.name), 'source': self.sources[f.name]} for f in fields(self)}
 
     def templates(self, name: str, spec) -> list[str]:
         "The prompts of dataset `name` under this config."
@@ -175,7 +159,7 @@ def _description_classifier(cm, spec, cfg: EvalConfig):
     if described is None: return None
     found, report = descriptions_for(spec.classnames, described, spec.templates, verbose=False)
     if report.missing == spec.classnames: return None
-    return ZeroShotClassifier(cm, text_bank(cm, spec.classnames, descriptions=found), 100.0, spec.classnames)
+    return ZeroShotClassifier.from_dataset(cm, spec, descriptions=found)
 
 def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.Tensor]]:
     "For each tree and level above the classes: (name, superclass classifier, superclass label of each class)."
@@ -211,7 +195,7 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
         if name in finished: continue
         spec, (x, y) = ds.spec, images_and_labels(sample)
         templates = cfg.templates(name, spec)
-        clf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, templates), 100.0, spec.classnames)
+        clf = ZeroShotClassifier.from_dataset(cm, spec, templates=templates)
         base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
                 'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
                 'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,

@@ -44,7 +44,7 @@ class MethodContext:
         templates = list(templates or spec.templates)
         teacher = ClipModel(copy.deepcopy(cm.model).eval().requires_grad_(False), cm.tokenizer, cm.image_size, cm.mean, cm.std,
                             f'{cm.name} (frozen original)', cm.source)
-        clf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, templates), logit_scale, spec.classnames)
+        clf = ZeroShotClassifier.from_dataset(cm, spec, logit_scale, templates=templates)
         return cls(cm, teacher, clf, ZeroShotClassifier(teacher, clf.members, logit_scale, spec.classnames), spec, templates)
 
     def student_embedding(self, x, normalize=False): return self.clf.image_features(x, normalize=normalize)

@@ -325,10 +325,11 @@ class ZeroShotClassifier(nn.Module):
         self.to(cm.device)
 
     @classmethod
-    def from_dataset(cls, cm: ClipModel, spec, logit_scale: float = 100.0, descriptions=None) -> 'ZeroShotClassifier':
-        "A classifier over a dataset spec's classes, from its prompt templates or from `descriptions`."
+    def from_dataset(cls, cm: ClipModel, spec, logit_scale: float = 100.0, descriptions=None,
+                     templates: list[str] | None = None) -> 'ZeroShotClassifier':
+        "A classifier over a dataset spec's classes, from `templates` (None: the spec's own) or from `descriptions`."
         feats = (text_bank(cm, spec.classnames, descriptions=descriptions) if descriptions
-                 else text_bank(cm, spec.classnames, spec.templates))
+                 else text_bank(cm, spec.classnames, templates or spec.templates))
         return cls(cm, feats, logit_scale, spec.classnames)
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:

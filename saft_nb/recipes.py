@@ -4,7 +4,8 @@
 
 # %% ../nbs/06b_recipes.ipynb 2
 from __future__ import annotations
-import math, re
+import copy, re
+from dataclasses import fields
 
 import pandas as pd
 
@@ -14,9 +15,9 @@ from .data import MAX_VAL, VAL_FRACTION, get_spec
 
 # %% auto 0
 __all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'CLEAN_SHARE', 'ROBUST_SHARE', 'list_recipes',
-           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'check_dataset_keys',
-           'per_dataset', 'settings_table', 'source_link', 'sources_table', 'vit_flops', 'training_images',
-           'training_cost', 'evaluation_cost', 'reproduction_table']
+           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'check_prompts',
+           'ResolvedConfig', 'check_dataset_keys', 'per_dataset', 'settings_table', 'source_link', 'sources_table',
+           'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table']
 
 # %% ../nbs/06b_recipes.ipynb
 RECIPE_DIR, PROTOCOL_DIR = DATA_DIR / 'recipes', DATA_DIR / 'protocols'
@@ -63,6 +64,43 @@ def given_values(config, names: list[str]) -> dict | None:
     if before == now: return None
     if before is None: return {n: v for n, v in now.items() if v is not None}
     return {**config._given, **{n: v for n, v in now.items() if before.get(n) != v}}
+
+def check_prompts(prompt, dataset: str | None = None) -> None:
+    "Prompts are 'templates' (a dataset's ensemble) or one template with {} for the class name."
+    if not isinstance(prompt, str) or (prompt != 'templates' and '{}' not in prompt):
+        raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r}"
+                          + (f" for {dataset}." if dataset else "."))
+
+class ResolvedConfig:
+    """What `TrainConfig` and `EvalConfig` share: their fields left None come from a recipe or a protocol (the field
+    named by `_kind`), else from saft-nb's `suite`; `sources` says where each value came from; a config edited after
+    `validate` is resolved again, its edits counting as given. A config completes the values in `_fill`."""
+    _kind, _coupled = 'recipe', {}
+
+    def _resolve_if_changed(self) -> None:
+        names = [f.name for f in fields(self)]
+        given = given_values(self, names)
+        if given is None: return
+        name = given.get(self._kind, 'suite')
+        setattr(self, self._kind, name); self.root, self._given = given.get('root'), given
+        values, sources = resolve(self._kind, name, given, [n for n in names if n not in (self._kind, 'root')], self._coupled)
+        sources[self._kind] = 'given' if name != 'suite' else 'saft-nb default'
+        sources['root'] = 'given' if self.root is not None else 'not set: $SAFT_NB_DATA, else ./data'
+        self._fill(given, values, sources)
+        self.sources = sources
+
+    def _fill(self, given: dict, values: dict, sources: dict) -> None:
+        "Set the resolved values."
+        for n, v in values.items(): setattr(self, n, v)
+
+    def _remember(self) -> None:
+        "The values as validated: the next `validate` resolves again only if one was changed since."
+        self._resolved = copy.deepcopy({f.name: getattr(self, f.name) for f in fields(self)})
+
+    def explain(self) -> dict:
+        "Every field's resolved value and where it came from (the dry runs print this)."
+        self.validate()
+        return {f.name: {'value': getattr(self, f.name), 'source': self.sources[f.name]} for f in fields(self)}
 
 def check_dataset_keys(value, known, name: str) -> None:
     "A per-dataset mapping may only name registered datasets (and 'default'): a misspelled key would be ignored."

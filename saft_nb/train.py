@@ -4,8 +4,8 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, copy, json, math, os, sys, warnings
-from dataclasses import dataclass, asdict, field, fields
+import argparse, json, math, os, sys, warnings
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
 import open_clip
@@ -22,8 +22,8 @@ from .core import MissingResourceError
 from .data import PERTURB_AT, data_root, get_spec, images_and_labels, load_dataset, sample_subset
 from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
-from .models import ClipModel, ZeroShotClassifier, load_model, save_clip, text_bank
-from .recipes import given_values, load_recipe, resolve
+from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
+from .recipes import ResolvedConfig, check_prompts, load_recipe
 
 # %% auto 0
 __all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli']
@@ -34,7 +34,7 @@ SCHEDULES = ('cosine', 'constant')
 _COUPLED = {'pretrained': 'model', 'train_steps': 'epochs', 'epochs': 'train_steps'}
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ResolvedConfig):
     method: str | None = None              # the method (None: the recipe's)
     recipe: str = 'suite'                  # the training setup every field left None comes from (saft_nb/data/recipes/)
     method_options: dict | None = None     # the method's own options, e.g. {'k': 5} for SAFT (merged over the recipe's)
@@ -67,13 +67,12 @@ class TrainConfig:
     seed: int | None = None
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
     num_workers: int | None = None         # data-loading processes (real datasets)
+    _coupled = _COUPLED
 
     def validate(self) -> 'TrainConfig':
         """Resolve every field left None (recipe, suite, method; `sources` says which; again for fields edited since) and
         check every field (clear errors)."""
-        names = [f.name for f in fields(self)]
-        given = given_values(self, names)
-        if given is not None: self._resolve(given)
+        self._resolve_if_changed()
         check_choice('optimizer', self.optimizer, ['sgd', 'adamw']); check_choice('schedule', self.schedule, SCHEDULES)
         check_choice('perturb_at', self.perturb_at, PERTURB_AT)
         if self.epochs is not None and self.train_steps is not None:
@@ -90,8 +89,7 @@ class TrainConfig:
         if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
         for name in ('model', 'dataset', 'prompts', 'device'):
             if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
-        if self.prompts != 'templates' and '{}' not in self.prompts:
-            raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {self.prompts!r}.")
+        check_prompts(self.prompts)
         for name in ('pretrained', 'root'):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ConfigError(f"{name} must be a string or None, got {getattr(self, name)!r}.")
@@ -102,15 +100,13 @@ class TrainConfig:
                               f"for an untrained model" + (f" ({self.sources['pretrained'][len('not set: '):]})." if coupled else "."))
         self.training_attack().validate()
         self.build_method().check(get_spec(self.dataset))
-        self._resolved = copy.deepcopy({n: getattr(self, n) for n in names})
+        self._remember()
         return self
 
-    def _resolve(self, given: dict) -> None:
-        names = [f.name for f in fields(self) if f.name not in ('recipe', 'root')]
+    def _fill(self, given: dict, values: dict, sources: dict) -> None:
+        "The resolved values, with the recipe's method options merged under the given ones and the method's own defaults."
         if not isinstance(given.get('method_options'), (dict, type(None))): raise ConfigError(f"method_options must be a dict, got {given['method_options']!r}.")
-        self.recipe, self._given = given.get('recipe', 'suite'), given
         recipe = load_recipe(self.recipe)
-        values, sources = resolve('recipe', self.recipe, given, names, coupled=_COUPLED)
         # a recipe's method options are its own method's; given options are merged over them
         own = recipe['settings'].get('method_options') if values['method'] == recipe['settings'].get('method', {}).get('value') else None
         options = given.get('method_options')
@@ -127,15 +123,6 @@ class TrainConfig:
         for name, default in (('eps', 'eps'), ('attack_steps', 'steps'), ('step_size', 'step_size'), ('attack_momentum', 'momentum')):
             if values[name] is None:
                 setattr(self, name, getattr(method.attack, default)); sources[name] = f"method {self.method}'s training attack"
-        sources['recipe'] = 'given' if self.recipe != 'suite' else 'saft-nb default'
-        self.root = given.get('root')
-        sources['root'] = 'given' if self.root is not None else 'not set: $SAFT_NB_DATA, else ./data'
-        self.sources = sources
-
-    def explain(self) -> dict:
-        "Every field's resolved value and where it came from (the dry run prints this)."
-        self.validate()
-        return {f.name: {'value': getattr(self, f.name), 'source': self.sources[f.name]} for f in fields(self)}
 
     def build_method(self):
         "The configured method, with its options checked."
@@ -173,7 +160,7 @@ def _append_jsonl(path: Path, row: dict) -> None:
 
 def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackConfig, templates: list[str] | None = None) -> dict:
     "Clean and `attack` accuracy on validation images `x`, `y` (never a test set) with the training prompts, for model selection."
-    clf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, templates or spec.templates), 100.0, spec.classnames)
+    clf = ZeroShotClassifier.from_dataset(cm, spec, templates=templates)
     clean = robust_accuracy(clf, x, y)
     robust = robust_accuracy(clf, x, y, lambda xb, yb: attack.run(clf, xb, yb))
     return {'val_clean_acc': clean['accuracy'], 'val_robust_acc': robust['accuracy'], 'val_n': clean['n']}
