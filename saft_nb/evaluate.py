@@ -8,6 +8,7 @@ import json, os, re, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -16,12 +17,13 @@ from .core import (ConfigError, MissingResourceError, check_choice, check_number
                           resolve_device, save_json)
 from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
-from .models import ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
+from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
 
 # %% auto 0
-__all__ = ['ATTACKS', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
-           'load_results', 'summary', 'markdown_table', 'plot_tradeoff', 'plot_epsilon_curves', 'plot_heatmap']
+__all__ = ['ATTACKS', 'Z95', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
+           'load_results', 'summary', 'markdown_table', 'wilson_interval', 'leaderboard', 'plot_leaderboard',
+           'model_spec', 'evaluate_models', 'plot_tradeoff', 'plot_epsilon_curves', 'plot_heatmap']
 
 # %% ../nbs/08_evaluation.ipynb
 def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
@@ -108,7 +110,7 @@ class EvalConfig(ResolvedConfig):
 def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu') -> tuple[ClipModel, dict]:
     "The model to evaluate and what the results table says about it: label, method, checkpoint, base weights."
     path = Path(str(model))
-    if path.is_dir():
+    if path.is_dir() and not (path / 'open_clip_config.json').is_file():   # a run folder, not a copy of a hub model
         if pretrained is not None: raise ConfigError(f"{path} is a training run folder, which holds its own weights: leave pretrained empty.")
         if not (path / 'best.safetensors').exists():
             raise MissingResourceError(f"{path} has no best.safetensors: is it a finished training run folder?")
@@ -116,13 +118,15 @@ def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu')
         cm = load_clip_file(path / 'best.safetensors'); cm.model.to(device)
         return cm, {'model': path.name, 'method': config['method'], 'checkpoint': str(path / 'best.safetensors'),
                     'base_model': cm.source.get('base')}
-    if ('/' in str(model) and not str(model).startswith('hf-hub:')) and not path.exists():
+    if '/' in str(model) and not str(model).startswith(HUB_PREFIXES) and not path.exists():
         raise MissingResourceError(f"{model} does not exist: give a training run folder, a checkpoint file or a model name.")
     cm = load_model(model, pretrained, device)
     if path.is_file():
         return cm, {'model': path.stem, 'method': cm.source.get('method', 'unknown'), 'checkpoint': str(path), 'base_model': cm.source.get('base')}
     label = cm.name if pretrained is not None else str(model)
-    return cm, {'model': label, 'method': 'none', 'checkpoint': label, 'base_model': cm.source.get('base')}
+    # a released robust model (zoo) carries its paper's method; the rest are original models
+    return cm, {'model': label, 'method': cm.source.get('method', 'none'), 'checkpoint': cm.source.get('weights', label),
+                'base_model': cm.source.get('base')}
 
 # %% ../nbs/08_evaluation.ipynb
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
@@ -141,13 +145,14 @@ def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model
     save_json({'config': configs, 'sources': sources, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
-def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict) -> tuple[Path, pd.DataFrame]:
-    "The unfinished evaluation of this model and config under `out` (and the rows it holds), else a new folder."
+def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool = False) -> tuple[Path, pd.DataFrame]:
+    """The unfinished evaluation of this model and config under `out` (and the rows it holds), or with `reuse` a
+    finished one too, else a new folder."""
     for folder in sorted(Path(out).glob(f'{name}*'), key=lambda p: p.stat().st_mtime, reverse=True):
         record = folder / 'results.json'
         if not record.exists() or not re.fullmatch(rf'{re.escape(name)}(-\d+)?', folder.name): continue
         saved = load_json(record)
-        if not saved.get('complete') and saved.get('config') == json.loads(json.dumps(asdict(cfg))) and saved.get('model') == info:
+        if (reuse or not saved.get('complete')) and saved.get('config') == json.loads(json.dumps(asdict(cfg))) and saved.get('model') == info:
             done = pd.DataFrame(saved['rows']); done.attrs['skipped'] = saved.get('skipped', [])
             return folder, done
     folder = new_run_dir(out, name)
@@ -173,11 +178,11 @@ def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.T
     return out
 
 def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrained: str | None = None,
-             progress: bool = True, out=None, name: str = 'eval') -> pd.DataFrame:
+             progress: bool = True, out=None, name: str = 'eval', reuse: bool = False) -> pd.DataFrame:
     """Clean and robust zero-shot accuracy of `model` (a run folder, checkpoint or model name) under `config`: one
     row per dataset x attack x epsilon, each stating its threat model and sample. With `out`, results are written to
-    a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued); the
-    folder is `df.attrs['folder']`."""
+    a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued, and with
+    `reuse` a finished one is read instead of evaluated again); the folder is `df.attrs['folder']`."""
     cfg = (config or EvalConfig()).validate()
     device = resolve_device(cfg.device)
     cm, info = load_for_evaluation(model, pretrained, device)
@@ -187,7 +192,7 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
         for attack, needs in (('apgd-dlr', 3), ('apgd-t', 4)):
             if attack in cfg.attacks and len(ds.spec.classnames) < needs:
                 raise ConfigError(f"{attack} needs at least {needs} classes and {dataset} has {len(ds.spec.classnames)}: use autoattack, which adapts, or apgd-ce.")
-    folder, done = _evaluation_folder(out, name, cfg, info) if out is not None else (None, pd.DataFrame())
+    folder, done = _evaluation_folder(out, name, cfg, info, reuse) if out is not None else (None, pd.DataFrame())
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
     finished = set(done.dataset) if len(done) else set()
     if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
@@ -290,6 +295,89 @@ def markdown_table(table: pd.DataFrame) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/08_evaluation.ipynb
+Z95 = 1.959963984540054   # the standard normal's 97.5% quantile: two-sided 95% intervals
+
+def wilson_interval(correct, n, z: float = Z95) -> tuple[float, float]:
+    "The Wilson score interval of the proportion `correct / n`, in percent (95% by default)."
+    correct, n = np.asarray(correct, dtype=float), np.asarray(n, dtype=float)
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * (centre - half), 100 * (centre + half)
+
+def _worst(rows: pd.DataFrame) -> pd.DataFrame:
+    "One row per model and dataset: the one with the lowest accuracy (the worst target of an attack with several)."
+    return rows.sort_values('accuracy').groupby(['model', 'dataset'], as_index=False).first()
+
+def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.DataFrame:
+    """Models x (method, base, mean clean and robust accuracy over the datasets with 95% half-widths, then per dataset
+    clean and robust accuracy with their 95% Wilson intervals and the sample count), for `attack` at `eps`."""
+    clean, robust = _worst(df[df.attack == 'none']), _worst(df[(df.attack == attack) & (df.eps == eps)])
+    if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
+    models = [m for m in _order(df) if m in set(robust.model)]
+    missing = sorted({(m, d) for m in models for d in set(robust.dataset)} - set(zip(robust.model, robust.dataset)))
+    if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
+    out = df.groupby('model')[['method', 'base_model']].first().loc[models].rename(columns={'base_model': 'base'})
+    for kind, rows in (('clean', clean), ('robust', robust)):
+        p = rows.pivot_table(index='model', columns='dataset', values='accuracy').loc[models] / 100
+        n = rows.pivot_table(index='model', columns='dataset', values='n').loc[models]
+        out[kind] = 100 * p.mean(axis=1)
+        out[f'{kind} ±'] = 100 * Z95 * np.sqrt((p * (1 - p) / n).sum(axis=1)) / p.shape[1]
+    for dataset in sorted(set(robust.dataset)):
+        for kind, rows in (('clean', clean), ('robust', robust)):
+            r = rows[rows.dataset == dataset].set_index('model').loc[models]
+            lo, hi = wilson_interval(r.correct, r.n)
+            out[f'{dataset} {kind}'] = r.accuracy
+            out[f'{dataset} {kind} 95% CI'] = [f'{a:.1f}-{b:.1f}' for a, b in zip(lo, hi)]
+        out[f'{dataset} n'] = r.n.astype(int)
+    out.attrs.update(attack=attack, eps=eps)
+    return out.round(1)
+
+def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):
+    "Mean robust against mean clean accuracy, one point per model, with 95% confidence intervals as error bars."
+    import matplotlib.pyplot as plt
+    t = leaderboard(df, attack, eps)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for method, group in t.groupby('method', sort=False):
+        ax.errorbar(group.clean, group.robust, xerr=group['clean ±'], yerr=group['robust ±'], fmt='o', capsize=3,
+                    label='original (no fine-tuning)' if method == 'none' else method)
+    for model, r in t.iterrows(): ax.annotate(model, (r.clean, r.robust), textcoords='offset points', xytext=(5, 4), fontsize=8)
+    n, datasets = int(df[df.attack == 'none'].n.min()), df.dataset.nunique()
+    ax.set(xlabel=f'clean accuracy (%, mean over {datasets} datasets)', ylabel=f'robust accuracy (%, {attack} eps {eps:g}/255)',
+           title=f'Robust versus clean accuracy: {t.shape[0]} models,\n{n}+ test images per dataset, 95% confidence intervals')
+    ax.legend(title='method', loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
+    return _finish(fig, path)
+
+# %% ../nbs/08_evaluation.ipynb
+def model_spec(text: str) -> tuple[str, str | None]:
+    """(model, pretrained) for one entry of a model list: `ARCH/WEIGHTS` (ViT-B-32/openai, ViT-B-32/w.pt) is an
+    open_clip architecture and its weights; anything else (zoo name, run folder, file, hub id) is the model itself."""
+    import open_clip
+    text = text.strip()
+    head, _, rest = text.partition('/')
+    if rest and head in open_clip.list_models() and not Path(text).exists(): return head, rest
+    return text, None
+
+def _folder_name(text: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '-', text).strip('-.') or 'model'
+
+def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True) -> pd.DataFrame:
+    """The rows of every model in `models` (`model_spec` entries) under one `config`, each evaluated into its own folder
+    under `out` (a finished evaluation of the same model and config there is read, an unfinished one continued)."""
+    cfg = (config or EvalConfig()).validate()
+    if not models: raise ConfigError("No models to evaluate: give a comma-separated list (zoo names, run folders, ViT-B-32/openai, ...).")
+    specs, labels = [model_spec(m) for m in models], {}
+    for text, (model, pretrained) in zip(models, specs):   # all of them load, with distinct labels, before any attack runs
+        cm, info = load_for_evaluation(model, pretrained)
+        del cm
+        if info['model'] in labels:
+            raise ConfigError(f"{labels[info['model']]} and {text} would both be labelled {info['model']!r} in the table: evaluate them apart, or rename a run folder.")
+        labels[info['model']] = text
+    frames = [evaluate(model, cfg, pretrained, progress, out, _folder_name(text), reuse=True) for text, (model, pretrained) in zip(models, specs)]
+    rows = pd.concat(frames, ignore_index=True)
+    rows.attrs['folders'] = [f.attrs['folder'] for f in frames]
+    return rows
+
+# %% ../nbs/08_evaluation.ipynb
 def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):
     "Scatter of mean clean against mean robust accuracy, one point per model."
     import matplotlib.pyplot as plt, seaborn as sns
@@ -324,5 +412,5 @@ def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 
 def _finish(fig, path):
     fig.tight_layout()
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120)
+        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')   # legends outside the axes included
     return fig

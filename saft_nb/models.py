@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_models.ipynb 2
 from __future__ import annotations
-import json, logging, os, weakref
+import json, logging, os, tempfile, weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +19,10 @@ from torch.utils.data import DataLoader
 from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, load_json
 
 # %% auto 0
-__all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'ClipModel', 'build_clip', 'save_clip',
-           'load_clip_file', 'embedded_weights_path', 'embedded_record', 'load_model', 'text_parameters',
-           'encode_texts', 'bank_texts', 'text_bank', 'text_states', 'project_text', 'ZeroShotClassifier',
-           'zero_shot_accuracy']
+__all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'HUB_PREFIXES', 'ClipModel', 'build_clip',
+           'save_clip', 'load_clip_file', 'embedded_weights_path', 'embedded_record', 'load_model', 'hub_cache_dir',
+           'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states', 'project_text',
+           'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -63,7 +63,7 @@ def _checkpoint_record(cm: ClipModel) -> dict:
     record = {'format': 2, 'name': cm.name, 'image_size': cm.image_size, 'mean': list(cm.mean), 'std': list(cm.std),
               'tokenizer': src.get('tokenizer', EMBEDDED_TOKENIZER), 'base': src.get('base', cm.name)}
     if src.get('arch'):
-        record.update(arch=src['arch'], quick_gelu=src['quick_gelu'], model_config=src['model_config'],
+        record.update(arch=src['arch'], quick_gelu=src['quick_gelu'], model_config=src['model_config'], preprocess_config=src.get('preprocess_config'),
                       context_length=src['model_config']['text_cfg'].get('context_length', 77))
     else: record.update(config=src['config'], context_length=src['config']['text_cfg']['context_length'])
     return record
@@ -108,7 +108,9 @@ def load_clip_file(path, name: str | None = None) -> ClipModel:
     try: meta, tensors = json.loads(metadata['saft_nb']), load_file(str(path))
     except (SafetensorError, json.JSONDecodeError, OSError) as e:
         raise SaftError(f"{path} is corrupt ({type(e).__name__}): write it again, or use the run's other checkpoint.") from None
-    if meta.get('arch'):
+    if meta.get('arch') and meta['arch'] not in open_clip.list_models():   # a hub model: its config is in the file
+        cm = _from_open_clip_config(meta['model_config'], meta.get('preprocess_config') or {}, meta['arch'])
+    elif meta.get('arch'):
         cm = _build_open_clip(meta['arch'], meta['quick_gelu'])
         if cm.source['model_config'] != meta['model_config']:
             raise SaftError(f"{path} was saved from a {meta['arch']} whose open_clip config differs from this open_clip's "
@@ -126,6 +128,7 @@ def load_clip_file(path, name: str | None = None) -> ClipModel:
 # %% ../nbs/03_models.ipynb
 RANDOM_WEIGHTS = 'random'   # pretrained= value that asks for an untrained open_clip architecture
 _WEIGHT_SUFFIXES = ('.pt', '.pth', '.bin', '.ckpt', '.safetensors', '.npz')
+HUB_PREFIXES = ('hf-hub:', 'local-dir:')   # open_clip's schemas for models that carry their own config
 
 def embedded_weights_path() -> Path: return WEIGHTS_DIR / f'{EMBEDDED_NAME}.safetensors'
 
@@ -133,13 +136,16 @@ def embedded_record() -> dict:
     "How the shipped embedded model was made: parameters, seed, time and measured accuracies."
     return load_json(WEIGHTS_DIR / f'{EMBEDDED_NAME}.json')
 
-def _looks_like_path(name: str) -> bool: return not name.startswith('hf-hub:') and (os.sep in name or name.endswith(_WEIGHT_SUFFIXES))
+def _looks_like_path(name: str) -> bool: return not name.startswith(HUB_PREFIXES) and (os.sep in name or name.endswith(_WEIGHT_SUFFIXES))
 
 def load_model(name: str = 'embedded', pretrained: str | None = None, device: str | torch.device = 'cpu') -> ClipModel:
-    """Load the embedded model, a project checkpoint file, or an open_clip architecture with `pretrained` weights (a
-    tag, a local weights file, or 'random')."""
+    """Load the embedded model, a project checkpoint file, a released model of the zoo by name, an open_clip hub model
+    (`hf-hub:org/name`, or a local folder with its `open_clip_config.json`), or an open_clip architecture with
+    `pretrained` weights (a tag, a local weights file, or 'random')."""
+    from saft_nb.zoo import zoo_names, load_zoo_model   # the zoo's loaders build on this module
     name = str(name)
-    if name == 'embedded':
+    if name in zoo_names(): cm = load_zoo_model(name, pretrained)
+    elif name == 'embedded':
         if pretrained is not None:
             raise ConfigError(f"pretrained ({pretrained!r}) gives the weights of an open_clip architecture, and model is 'embedded': "
                               f"name the architecture too (model='ViT-B-32'), or leave pretrained empty for the embedded model.")
@@ -153,11 +159,20 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
             raise ConfigError(f"model {name!r} is a file and pretrained {pretrained!r} is given: a saft-nb checkpoint is the model itself "
                               f"(leave pretrained empty); a weights file is the pretrained of an architecture (model='ViT-B-32').")
         cm = load_clip_file(name)
-    elif Path(name).is_dir(): raise ConfigError(f"{name} is a folder: give a checkpoint in it (for a training run, {Path(name) / 'best.safetensors'}).")
+    elif name.startswith(HUB_PREFIXES) or _is_hub_folder(Path(name)):
+        if pretrained is not None:
+            raise ConfigError(f"{name} is an open_clip hub model, which holds its own weights: leave pretrained empty.")
+        cm = _load_hub(name if name.startswith(HUB_PREFIXES) else f'local-dir:{name}')
+        cm.name = name
+    elif Path(name).is_dir():
+        raise ConfigError(f"{name} is a folder: give a checkpoint in it (for a training run, {Path(name) / 'best.safetensors'}), "
+                          f"or a folder holding an open_clip hub model ({_HUB_CONFIG} and its weights).")
     elif _looks_like_path(name): raise MissingResourceError(f"Model file {name} does not exist.")
     else:
         if name not in open_clip.list_models():
-            raise ConfigError(f"Unknown model {name!r}: give 'embedded', a checkpoint file, or an open_clip architecture such as ViT-B-32.")
+            raise ConfigError(f"Unknown model {name!r}: give 'embedded', a checkpoint file, a released model of the zoo by name (such as fare2-vitl14; "
+                              f"saft_nb.zoo.zoo_table() lists them), "
+                              f"an open_clip hub id (hf-hub:org/name), or an open_clip architecture such as ViT-B-32.")
         cm = _load_open_clip(name, pretrained)
     cm.model.to(device).eval()
     return cm
@@ -233,8 +248,10 @@ def _load_tag(arch: str, tag: str) -> ClipModel:
     tag_cfg = open_clip.get_pretrained_cfg(arch, tag)
     # weights trained with QuickGELU (OpenAI's) need it in the architecture; open_clip itself only warns
     quick_gelu = bool(tag_cfg.get('quick_gelu')) and not open_clip.get_model_config(arch).get('quick_gelu', False)
+    repo, filename = os.path.split(tag_cfg.get('hf_hub', ''))
+    cached = _cached_hub_file(repo, [filename] if filename else _HUB_WEIGHTS) if repo else None
     logging.getLogger().disabled = True   # open_clip logs its own traceback-like error before raising
-    try: path = download_pretrained(tag_cfg)
+    try: path = cached or download_pretrained(tag_cfg)
     except Exception:
         hub = tag_cfg.get('hf_hub', '').rstrip('/')
         raise MissingResourceError(
@@ -244,6 +261,76 @@ def _load_tag(arch: str, tag: str) -> ClipModel:
     finally: logging.getLogger().disabled = False
     cm = _load_weights_file(arch, Path(path), quick_gelu)
     cm.mean, cm.std = tuple(tag_cfg.get('mean', cm.mean)), tuple(tag_cfg.get('std', cm.std))
+    return cm
+
+# %% ../nbs/03_models.ipynb
+_HUB_CONFIG = 'open_clip_config.json'
+_HUB_WEIGHTS = ('open_clip_model.safetensors', 'open_clip_pytorch_model.safetensors', 'open_clip_pytorch_model.bin')
+
+def _is_hub_folder(path: Path) -> bool: return path.is_dir() and (path / _HUB_CONFIG).is_file()
+
+def hub_cache_dir() -> Path:
+    "Where the Hugging Face cache is looked in ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)."
+    from huggingface_hub import constants
+    return Path(constants.HF_HUB_CACHE)
+
+def _cached_hub_file(repo: str, filenames) -> Path | None:
+    "The first of `filenames` that the Hugging Face cache holds for `repo`, without asking the network (which retries for ~30 s offline)."
+    from huggingface_hub import try_to_load_from_cache
+    for filename in filenames:
+        found = try_to_load_from_cache(repo, filename, cache_dir=hub_cache_dir())
+        if isinstance(found, str): return Path(found)
+    return None
+
+def _hub_files(name: str) -> tuple[Path, Path]:
+    "The config and weights files of a hub model: from its local folder, else the Hugging Face cache, else the network."
+    if name.startswith('local-dir:'):
+        folder = Path(name[len('local-dir:'):])
+        if not _is_hub_folder(folder): raise MissingResourceError(f"{folder} holds no {_HUB_CONFIG}: it is not a copy of an open_clip hub model.")
+        weights = next((folder / f for f in _HUB_WEIGHTS if (folder / f).is_file()), None)
+        if weights is None: raise MissingResourceError(f"{folder} has a {_HUB_CONFIG} but no weights ({' or '.join(_HUB_WEIGHTS[::2])}): copy them next to it.")
+        return folder / _HUB_CONFIG, weights
+    from huggingface_hub import hf_hub_download
+    repo = name[len('hf-hub:'):]
+    config, weights = _cached_hub_file(repo, [_HUB_CONFIG]), _cached_hub_file(repo, _HUB_WEIGHTS)
+    if config is not None and weights is not None: return config, weights   # offline machines stop here
+    logging.getLogger().disabled = True   # huggingface_hub logs each retry before it raises
+    try: return Path(hf_hub_download(repo, _HUB_CONFIG)), Path(open_clip.pretrained.download_pretrained_from_hf(repo))
+    except Exception:
+        raise MissingResourceError(
+            f"{name} is neither in the Hugging Face cache ({hub_cache_dir()}) nor downloadable here: on a machine with a network run "
+            f"`hf download {repo}` and copy its cache folder models--{repo.replace('/', '--')} into {hub_cache_dir()}, or put the "
+            f"repository's {_HUB_CONFIG} and weights in a folder and pass that folder as model.") from None
+    finally: logging.getLogger().disabled = False
+
+def _from_open_clip_config(model_cfg: dict, preprocess_cfg: dict, name: str) -> ClipModel:
+    "An untrained model built by open_clip's own rules (model class, tokenizer) from an `open_clip_config.json`'s contents."
+    # open_clip builds from a config only through a folder (its 'local-dir:' schema): give it a temporary one
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, _HUB_CONFIG).write_text(json.dumps({'model_cfg': model_cfg, 'preprocess_cfg': preprocess_cfg}))
+        logging.getLogger().disabled = True   # open_clip warns that the folder has no weights: the caller loads them
+        try: model, tokenizer = open_clip.create_model(f'local-dir:{d}', load_weights=False), open_clip.get_tokenizer(f'local-dir:{d}')
+        finally: logging.getLogger().disabled = False
+    size = model.visual.image_size
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    mean, std = preprocess_cfg.get('mean', open_clip.OPENAI_DATASET_MEAN), preprocess_cfg.get('std', open_clip.OPENAI_DATASET_STD)
+    return ClipModel(model.eval(), tokenizer, size, tuple(mean), tuple(std), name,
+                     {'arch': name, 'quick_gelu': bool(model_cfg.get('quick_gelu', False)), 'model_config': model_cfg,
+                      'preprocess_config': preprocess_cfg, 'tokenizer': name})
+
+def _load_hub(name: str) -> ClipModel:
+    "An open_clip hub model (`hf-hub:org/name` or `local-dir:folder`) with its weights, input size and normalization."
+    config_path, weights = _hub_files(name)
+    try: config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError): raise SaftError(f"{config_path} is not JSON: download it again.") from None
+    if 'model_cfg' not in config: raise SaftError(f"{config_path} has no model_cfg: it is not an open_clip model's config.")
+    cm = _from_open_clip_config(config['model_cfg'], config.get('preprocess_cfg', {}), name)
+    try: open_clip.load_checkpoint(cm.model, str(weights))
+    except Exception as e:
+        detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:200]
+        raise SaftError(f"{weights} does not hold the weights its {_HUB_CONFIG} describes ({detail}): download the repository again.") from None
+    _check_finite(cm.model.state_dict(), weights)
+    cm.source.update(base=name, weights=str(weights))
     return cm
 
 # %% ../nbs/03_models.ipynb

@@ -38,7 +38,7 @@ class TrainConfig(ResolvedConfig):
     method: str | None = None              # the method (None: the recipe's)
     recipe: str = 'suite'                  # the training setup every field left None comes from (saft_nb/data/recipes/)
     method_options: dict | None = None     # the method's own options, e.g. {'k': 5} for SAFT (merged over the recipe's)
-    model: str | None = None               # 'embedded', a saft-nb checkpoint file, or an open_clip architecture (ViT-B-32)
+    model: str | None = None               # 'embedded', a saft-nb checkpoint file, a zoo model, an open_clip hub id, or an open_clip architecture (ViT-B-32)
     pretrained: str | None = None          # an architecture's weights: a tag ('openai'), a local weights file, or 'random'
     dataset: str | None = None             # the fine-tuning set; it needs 'train' and 'val' splits
     root: str | None = None                # folder of the real datasets (None: $SAFT_NB_DATA, else ./data)

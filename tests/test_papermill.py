@@ -56,6 +56,7 @@ def test_train_rejects_an_unknown_method(tmp_path):
 @pytest.mark.parametrize('notebook, parameters, message', [
     ('train.ipynb', dict(epsilon=300), "Unknown parameter 'epsilon' (did you mean 'eps'?); this notebook takes: recipe, method,"),
     ('evaluate.ipynb', dict(epsilon=2, nn=5), "Unknown parameters 'epsilon' (did you mean 'epsilons'?), 'nn' (did you mean 'n'?)"),
+    ('leaderboard.ipynb', dict(model='fare2-vitl14'), "Unknown parameter 'model' (did you mean 'models'?)"),
 ])
 def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameters, message):
     with pytest.raises(pm.PapermillExecutionError, match=re.escape(message)):
@@ -63,13 +64,13 @@ def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameter
     assert not (tmp_path / 'runs').exists()   # stopped before anything was trained or written
 
 
-@pytest.mark.parametrize('notebook', ['train.ipynb', 'evaluate.ipynb'])
+@pytest.mark.parametrize('notebook', ['train.ipynb', 'evaluate.ipynb', 'leaderboard.ipynb'])
 def test_help_notebook_gives_every_parameter_a_type_and_a_description(notebook):
     "What `papermill --help-notebook` prints, from the same inspection."
     from saft_nb.methods import METHODS
     from saft_nb.recipes import list_protocols, list_recipes
     parameters = pm.inspect_notebook(str(NBS / notebook))
-    assert len(parameters) >= 16
+    assert len(parameters) >= (18 if notebook == 'leaderboard.ipynb' else 16)
     for name, p in parameters.items():
         assert p['inferred_type_name'] != 'None' and p['help'].strip(), (name, p)   # papermill shows 'None' as "Unknown type"
     if notebook == 'train.ipynb':   # the choices, as the registry has them
@@ -95,3 +96,9 @@ def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
     shown = json.loads(_printed(nb))
     assert shown['steps']['value'] == 100 and shown['aa_components']['value'] == ['apgd-ce', 'apgd-dlr'] and len(shown['datasets']['value']) == 16
     assert not (tmp_path / 'runs').exists()
+    nb = execute(tmp_path, 'leaderboard.ipynb', models='fare2-vitl14,tecoa4-vitl14,runs/saft', protocol='fare', dry_run=True,
+                 out=str(tmp_path / 'board'))
+    printed = _printed(nb)
+    assert printed.startswith('3 models: fare2-vitl14, tecoa4-vitl14, runs/saft\nranked by autoattack at eps 2/255 under protocol fare')
+    assert json.loads(printed[printed.index('{'):])['aa_components']['value'] == ['apgd-ce', 'apgd-t']
+    assert not (tmp_path / 'board').exists()

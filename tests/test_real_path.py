@@ -137,3 +137,79 @@ def test_a_papers_recipe_and_protocol_on_the_same_files(real):
     assert dict(zip(rows.dataset, rows.preprocess)) == {
         'eurosat': '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px',
         'tinyimagenet': '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px'}
+
+
+@pytest.fixture(scope='module')
+def hub_cache(real, tmp_path_factory):
+    """A Hugging Face cache laid out as huggingface_hub writes it, holding what the zoo's ViT-B-32 entries need: OpenAI's
+    ViT-B-32 weights (the base that released image encoders are paired with; random here) and a FARE hub repository
+    (open_clip_config.json and weights), plus TeCoA's released file in the zoo folder, in TeCoA's layout."""
+    import open_clip, torch
+    from safetensors.torch import save_file
+    weights, root, tmp = real
+    cache, zoo = tmp_path_factory.mktemp('hf-cache'), tmp_path_factory.mktemp('zoo')
+    def snapshot(repo):
+        folder = cache / f"models--{repo.replace('/', '--')}"
+        (folder / 'refs').mkdir(parents=True); (folder / 'refs' / 'main').write_text('0' * 40)
+        (folder / 'snapshots' / ('0' * 40)).mkdir(parents=True)
+        return folder / 'snapshots' / ('0' * 40)
+    state = torch.load(weights)
+    save_file({k: v.contiguous() for k, v in state.items()}, snapshot('timm/vit_base_patch32_clip_224.openai') / 'open_clip_model.safetensors')
+    fare = snapshot('chs20/FARE4-ViT-B-32-laion2B-s34B-b79K')
+    (fare / 'open_clip_config.json').write_text(json.dumps({'model_cfg': open_clip.get_model_config('ViT-B-32'),
+                                                            'preprocess_cfg': {'mean': [0.48145466, 0.4578275, 0.40821073], 'std': [0.26862954, 0.26130258, 0.27577711]}}))
+    torch.save(state, fare / 'open_clip_pytorch_model.bin')
+    tuned = open_clip.create_model('ViT-B-32', force_quick_gelu=True).visual.state_dict()   # "fine-tuned": other weights than the base
+    (zoo / 'tecoa-paper-vitb32').mkdir()
+    torch.save({'epoch': 10, 'state_dict': {}, 'add_prompter': {}, 'vision_encoder_state_dict': tuned, 'best_acc1': np.float64(31.25),
+                'optimizer': {}}, zoo / 'tecoa-paper-vitb32' / 'TeCoAmodel_best.pth.tar')
+    return cache, zoo
+
+
+def test_the_zoo_and_the_leaderboard_on_released_layouts(real, hub_cache, monkeypatch):
+    "The issue's command: zoo names and a run under one protocol into one table, offline, from the files a user downloads."
+    weights, root, tmp = real
+    cache, zoo = hub_cache
+    for name, value in (('HF_HUB_CACHE', str(cache)), ('HF_HUB_OFFLINE', '1'), ('SAFT_NB_ZOO', str(zoo))): monkeypatch.setenv(name, value)
+    import huggingface_hub.constants as hf_constants   # this process read the variables at import: the kernels read them anew
+    monkeypatch.setattr(hf_constants, 'HF_HUB_CACHE', str(cache)); monkeypatch.setattr(hf_constants, 'HF_HUB_OFFLINE', True)
+    run = tmp / 'runs' / 'tecoa'   # trained by the first test of this file
+    if not run.exists():
+        execute(tmp, 'train.ipynb', method='tecoa', model='ViT-B-32', pretrained=str(weights), dataset='tinyimagenet',
+                root=str(root), epochs=1, train_n=16, batch_size=8, val_n=4, test_n=8, out=str(tmp / 'runs'))
+    out = tmp / 'board'
+    execute(tmp, 'leaderboard.ipynb', models=f'tecoa-paper-vitb32,fare4-vitb32-laion,{run},ViT-B-32/openai', protocol='tga-zsr',
+            root=str(root), datasets='eurosat,tinyimagenet', attacks='pgd', steps=2, n=4, out=str(out))
+    board = pd.read_csv(out / 'leaderboard.csv', index_col='model')
+    assert list(board.index) == ['ViT-B-32/openai', 'fare4-vitb32-laion', 'tecoa', 'tecoa-paper-vitb32']
+    assert dict(board.method) == {'ViT-B-32/openai': 'none', 'fare4-vitb32-laion': 'fare', 'tecoa': 'tecoa', 'tecoa-paper-vitb32': 'tecoa'}
+    assert (board['eurosat n'] == 4).all() and board['robust ±'].notna().all() and board['tinyimagenet robust 95% CI'].str.match(r'\d').all()
+    rows = pd.read_csv(out / 'rows.csv')
+    assert (rows.protocol == 'tga-zsr').all() and (rows.model_input == 224).all()
+    assert set(rows[rows.model == 'tecoa-paper-vitb32'].checkpoint) == {str(zoo / 'tecoa-paper-vitb32' / 'TeCoAmodel_best.pth.tar')}
+    assert (out / 'leaderboard.png').stat().st_size > 10_000
+    # the released encoder is paired with OpenAI's text tower: the same text features as the base, another image tower
+    from saft_nb.models import load_model
+    import torch
+    paper, base = load_model('tecoa-paper-vitb32'), load_model('ViT-B-32', 'openai')
+    assert paper.source['quick_gelu'] and paper.mean == base.mean
+    with torch.no_grad():
+        assert torch.equal(paper.model.encode_text(paper.tokenize(['a goldfish'])), base.model.encode_text(base.tokenize(['a goldfish'])))
+        x = torch.rand(1, 3, 224, 224)
+        assert not torch.allclose(paper.model.encode_image(x), base.model.encode_image(x))
+    # a second run reads every finished evaluation back instead of attacking again
+    before = {p: p.stat().st_mtime for p in out.rglob('results.csv')}
+    execute(tmp, 'leaderboard.ipynb', models=f'tecoa-paper-vitb32,fare4-vitb32-laion,{run},ViT-B-32/openai', protocol='tga-zsr',
+            root=str(root), datasets='eurosat,tinyimagenet', attacks='pgd', steps=2, n=4, out=str(out))
+    assert {p: p.stat().st_mtime for p in out.rglob('results.csv')} == before
+    # training can start from a released robust model: the run records it as its base and loads back by itself
+    execute(tmp, 'train.ipynb', method='fare', model='tecoa-paper-vitb32', dataset='tinyimagenet', root=str(root), epochs=1,
+            train_n=8, batch_size=8, val_n=4, val_attack_steps=1, attack_steps=2, test_n=4, out=str(tmp / 'from-zoo'))
+    tuned = load_model(str(tmp / 'from-zoo' / 'fare' / 'best.safetensors'))
+    assert (tuned.source['base'], tuned.source['arch'], tuned.source['quick_gelu']) == ('tecoa-paper-vitb32', 'ViT-B-32', True)
+    # offline without the download: one sentence, naming the file and where to put it, before any attack
+    monkeypatch.setenv('SAFT_NB_ZOO', str(tmp / 'empty-zoo'))
+    with pytest.raises(pm.PapermillExecutionError, match='download https://cv.cs.columbia.edu/mcz/TeCoA/TeCoAmodel_best.pth.tar and put it at'):
+        execute(tmp, 'leaderboard.ipynb', models=f'{run},tecoa-paper-vitb32', protocol='tga-zsr', root=str(root),
+                datasets='eurosat', attacks='pgd', steps=2, n=4, out=str(tmp / 'board-2'))
+    assert not (tmp / 'board-2').exists()

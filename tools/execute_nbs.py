@@ -25,6 +25,7 @@ EXPERIMENTS = {
     'train.ipynb': (ROOT, {'method': 'saft', 'run_dir': 'runs/docs/saft'}),
     'evaluate.ipynb': (ROOT, {'run': 'runs/docs/saft', 'n': 200, 'aa_epsilons': 1, 'aa_steps': 10}),
     'explore.ipynb': (NBS, {'runs_folder': '../runs/results'}),   # JupyterLab runs it from nbs/
+    'leaderboard.ipynb': (ROOT, {'runs_folder': 'runs/docs', 'attacks': 'pgd', 'epsilons': '1', 'n': 200, 'out': 'runs/docs/leaderboard'}),
     'pretrain.ipynb': None,
     'results.ipynb': None,
 }
