@@ -15,7 +15,7 @@ import torch
 from .attacks import AA_COMPONENTS, AttackConfig, EnsembleCrossEntropy, MultiLevel, aa_plan, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
                           resolve_device, save_json)
-from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
+from .data import PERTURB_AT, Hierarchy, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
@@ -192,7 +192,9 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
         for attack, needs in (('apgd-dlr', 3), ('apgd-t', 4)):
             if attack in cfg.attacks and len(ds.spec.classnames) < needs:
                 raise ConfigError(f"{attack} needs at least {needs} classes and {dataset} has {len(ds.spec.classnames)}: use autoattack, which adapts, or apgd-ce.")
-    folder, done = _evaluation_folder(out, name, cfg, info, reuse) if out is not None else (None, pd.DataFrame())
+    # the folder records which weights it evaluated: a run trained again in the same place is evaluated again
+    evaluated = {**info, 'weights_file': _fingerprint(info['checkpoint'])}
+    folder, done = _evaluation_folder(out, name, cfg, evaluated, reuse) if out is not None else (None, pd.DataFrame())
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
     finished = set(done.dataset) if len(done) else set()
     if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
@@ -241,10 +243,15 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
                                steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, target=tree)
         if folder is not None:   # this dataset's rows are safe on disk before the next one starts
             partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
-            _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=info)
+            _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=evaluated)
     df = pd.DataFrame(rows)
     df.attrs['skipped'], df.attrs['folder'] = skipped, folder
     return df
+
+def _fingerprint(checkpoint: str) -> str | None:
+    "Size and modification time of a weights file (None for a model that is not one file): cheap, and changes when it is rewritten."
+    path = Path(checkpoint)
+    return f'{path.stat().st_size} bytes, modified {path.stat().st_mtime_ns}' if path.is_file() else None
 
 def _step(cfg: EvalConfig, eps: float) -> float: return cfg.step_size if cfg.step_size is not None else eps / 4
 

@@ -1,6 +1,6 @@
 """The documentation site: its notebooks' saved outputs are up to date, `tools/build_docs.py` builds it offline, and
 headless Chromium reads the home page, an API page and the explore tutorial from a local server."""
-import functools, http.server, subprocess, sys, threading
+import functools, http.server, re, subprocess, sys, threading
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def test_home_page_has_the_results_table_figures_and_navigation(site, page):
     assert _loaded_images(page, 'img[src*="tradeoff"]') == 1
     sidebar = page.locator('.sidebar-tree')
     for caption in ('Tutorials', 'Library'): assert sidebar.get_by_text(caption).count() >= 1
-    for href in ('train.html', 'training.html', 'attacks.html', 'explore.html', 'results.html'):
+    for href in ('train.html', 'training.html', 'attacks.html', 'explore.html', 'results.html', 'leaderboard.html', 'zoo.html'):
         assert sidebar.locator(f'a[href="{href}"]').count() == 1, href
 
 
@@ -65,3 +65,19 @@ def test_widgets_appear_as_their_static_figures(site, page):
     page.goto(f'{site}/explore.html')
     assert _loaded_images(page, 'article img') >= 3          # the three views, as the figures saved with them
     assert 'Error displaying widget' not in page.locator('article').inner_text()
+
+
+def test_the_leaderboard_sorts_offline_and_the_zoo_page_lists_the_released_models(site, page):
+    page.goto(f'{site}/leaderboard.html')
+    page.locator('table.dataTable').first.wait_for(timeout=15_000)   # the table's script came with the page, not from a CDN
+    header = page.locator('table.dataTable thead th').filter(has_text=re.compile(r'^\s*robust\s*$')).first
+    first_model = lambda: page.locator('table.dataTable tbody tr').first.locator('td').first.inner_text()
+    from playwright.sync_api import expect
+    header.click(); expect(header).to_have_attribute('aria-sort', 'ascending'); ascending = first_model()
+    header.click(); expect(header).to_have_attribute('aria-sort', 'descending'); descending = first_model()
+    assert ascending != descending
+    assert _loaded_images(page, 'article img') >= 1                   # robust versus clean accuracy
+    page.goto(f'{site}/zoo.html')
+    text = page.locator('article').inner_text()
+    for shown in ('fare2-vitl14', 'hf-hub:chs20/fare2-clip', 'tecoa-paper-vitb32', 'vision-encoder-state-dict', 'MIT'):
+        assert shown in text, shown
