@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import json, os, re, time
+import hashlib, json, os, re, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -124,8 +124,10 @@ def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu')
     if path.is_file():
         return cm, {'model': path.stem, 'method': cm.source.get('method', 'unknown'), 'checkpoint': str(path), 'base_model': cm.source.get('base')}
     label = cm.name if pretrained is not None else str(model)
-    # a released robust model (zoo) carries its paper's method; the rest are original models
-    return cm, {'model': label, 'method': cm.source.get('method', 'none'), 'checkpoint': cm.source.get('weights', label),
+    # a released robust model (zoo) carries its paper's method; an architecture's weights or the embedded model are
+    # original models; a hub model outside the zoo may be fine-tuned or not
+    method = cm.source.get('method', 'unknown' if str(model).startswith(HUB_PREFIXES) or path.is_dir() else 'none')
+    return cm, {'model': label, 'method': method, 'checkpoint': cm.source.get('weights', label),
                 'base_model': cm.source.get('base')}
 
 # %% ../nbs/08_evaluation.ipynb
@@ -145,6 +147,19 @@ def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model
     save_json({'config': configs, 'sources': sources, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
+_MACHINE_SETTINGS = ('device', 'root')   # where the computation and the data are, not what is evaluated
+
+def _same_config(saved, cfg: EvalConfig) -> bool:
+    "Whether a results.json's config is `cfg`, up to the machine it ran on (device, data folder)."
+    mine, theirs = json.loads(json.dumps(asdict(cfg))), saved
+    if not isinstance(theirs, dict): return False
+    return {k: v for k, v in mine.items() if k not in _MACHINE_SETTINGS} == {k: v for k, v in theirs.items() if k not in _MACHINE_SETTINGS}
+
+def _same_model(saved, info: dict) -> bool:
+    "Whether a results.json's model is `info`: the same label, method, base and weights (their content), wherever the file lies."
+    where = lambda d: {k: v for k, v in (d or {}).items() if k != 'checkpoint'}
+    return where(saved) == where(info)
+
 def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool = False) -> tuple[Path, pd.DataFrame]:
     """The unfinished evaluation of this model and config under `out` (and the rows it holds), or with `reuse` a
     finished one too, else a new folder."""
@@ -152,7 +167,7 @@ def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool 
         record = folder / 'results.json'
         if not record.exists() or not re.fullmatch(rf'{re.escape(name)}(-\d+)?', folder.name): continue
         saved = load_json(record)
-        if (reuse or not saved.get('complete')) and saved.get('config') == json.loads(json.dumps(asdict(cfg))) and saved.get('model') == info:
+        if (reuse or not saved.get('complete')) and _same_config(saved.get('config'), cfg) and _same_model(saved.get('model'), info):
             done = pd.DataFrame(saved['rows']); done.attrs['skipped'] = saved.get('skipped', [])
             return folder, done
     folder = new_run_dir(out, name)
@@ -178,14 +193,16 @@ def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.T
     return out
 
 def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrained: str | None = None,
-             progress: bool = True, out=None, name: str = 'eval', reuse: bool = False) -> pd.DataFrame:
+             progress: bool = True, out=None, name: str = 'eval', reuse: bool = False, label: str | None = None) -> pd.DataFrame:
     """Clean and robust zero-shot accuracy of `model` (a run folder, checkpoint or model name) under `config`: one
     row per dataset x attack x epsilon, each stating its threat model and sample. With `out`, results are written to
     a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued, and with
-    `reuse` a finished one is read instead of evaluated again); the folder is `df.attrs['folder']`."""
+    `reuse` a finished one is read instead of evaluated again); the folder is `df.attrs['folder']`. `label` names the
+    model in the rows instead of its own name."""
     cfg = (config or EvalConfig()).validate()
     device = resolve_device(cfg.device)
     cm, info = load_for_evaluation(model, pretrained, device)
+    if label is not None: info['model'] = label
     cm.model.eval()
     tests = {name: _test_sample(name, cfg, cm.image_size) for name in cfg.datasets}   # every dataset checked first
     for dataset, (ds, _) in tests.items():   # and every attack it can run: a weaker stand-in would overstate robustness
@@ -249,9 +266,13 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
     return df
 
 def _fingerprint(checkpoint: str) -> str | None:
-    "Size and modification time of a weights file (None for a model that is not one file): cheap, and changes when it is rewritten."
+    "The SHA-256 of a weights file (None for a model that is not one file): the same weights on any machine, other weights when rewritten."
     path = Path(checkpoint)
-    return f'{path.stat().st_size} bytes, modified {path.stat().st_mtime_ns}' if path.is_file() else None
+    if not path.is_file(): return None
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 24), b''): digest.update(block)
+    return 'sha256:' + digest.hexdigest()
 
 def _step(cfg: EvalConfig, eps: float) -> float: return cfg.step_size if cfg.step_size is not None else eps / 4
 
@@ -318,9 +339,11 @@ def _worst(rows: pd.DataFrame) -> pd.DataFrame:
 
 def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.DataFrame:
     """Models x (method, base, mean clean and robust accuracy over the datasets with 95% half-widths, then per dataset
-    clean and robust accuracy with their 95% Wilson intervals and the sample count), for `attack` at `eps`."""
-    clean, robust = _worst(df[df.attack == 'none']), _worst(df[(df.attack == attack) & (df.eps == eps)])
+    clean and robust accuracy with their 95% Wilson intervals and the sample count), for `attack` at `eps`, the most
+    robust first. Datasets the attack did not run on are left out of both means (`attrs['left_out']`)."""
+    robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
     if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
+    clean = _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])
     models = [m for m in _order(df) if m in set(robust.model)]
     missing = sorted({(m, d) for m in models for d in set(robust.dataset)} - set(zip(robust.model, robust.dataset)))
     if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
@@ -329,7 +352,8 @@ def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.D
         p = rows.pivot_table(index='model', columns='dataset', values='accuracy').loc[models] / 100
         n = rows.pivot_table(index='model', columns='dataset', values='n').loc[models]
         out[kind] = 100 * p.mean(axis=1)
-        out[f'{kind} ±'] = 100 * Z95 * np.sqrt((p * (1 - p) / n).sum(axis=1)) / p.shape[1]
+        adjusted = (p * n + 2) / (n + 4)   # plus-four: an interval of nonzero width at 0% and 100%, as Wilson's is
+        out[f'{kind} ±'] = 100 * Z95 * np.sqrt((adjusted * (1 - adjusted) / (n + 4)).sum(axis=1)) / p.shape[1]
     for dataset in sorted(set(robust.dataset)):
         for kind, rows in (('clean', clean), ('robust', robust)):
             r = rows[rows.dataset == dataset].set_index('model').loc[models]
@@ -337,7 +361,8 @@ def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.D
             out[f'{dataset} {kind}'] = r.accuracy
             out[f'{dataset} {kind} 95% CI'] = [f'{a:.1f}-{b:.1f}' for a, b in zip(lo, hi)]
         out[f'{dataset} n'] = r.n.astype(int)
-    out.attrs.update(attack=attack, eps=eps)
+    out = out.sort_values('robust', ascending=False, kind='stable')
+    out.attrs.update(attack=attack, eps=eps, left_out=sorted(set(df.dataset) - set(robust.dataset)))
     return out.round(1)
 
 def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):
@@ -349,7 +374,7 @@ def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: floa
         ax.errorbar(group.clean, group.robust, xerr=group['clean ±'], yerr=group['robust ±'], fmt='o', capsize=3,
                     label='original (no fine-tuning)' if method == 'none' else method)
     for model, r in t.iterrows(): ax.annotate(model, (r.clean, r.robust), textcoords='offset points', xytext=(5, 4), fontsize=8)
-    n, datasets = int(df[df.attack == 'none'].n.min()), df.dataset.nunique()
+    n, datasets = int(df[df.attack == 'none'].n.min()), t.filter(like=' n').shape[1]
     ax.set(xlabel=f'clean accuracy (%, mean over {datasets} datasets)', ylabel=f'robust accuracy (%, {attack} eps {eps:g}/255)',
            title=f'Robust versus clean accuracy: {t.shape[0]} models,\n{n}+ test images per dataset, 95% confidence intervals')
     ax.legend(title='method', loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
@@ -372,17 +397,37 @@ def evaluate_models(models: list[str], config: EvalConfig | None = None, out='ru
     under `out` (a finished evaluation of the same model and config there is read, an unfinished one continued)."""
     cfg = (config or EvalConfig()).validate()
     if not models: raise ConfigError("No models to evaluate: give a comma-separated list (zoo names, run folders, ViT-B-32/openai, ...).")
-    specs, labels = [model_spec(m) for m in models], {}
-    for text, (model, pretrained) in zip(models, specs):   # all of them load, with distinct labels, before any attack runs
-        cm, info = load_for_evaluation(model, pretrained)
+    twice = sorted({m for m in models if models.count(m) > 1})
+    if twice: raise ConfigError(f"{twice[0]} is listed twice: list each model once.")
+    finished = {text: _finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
+    labels = {}
+    for text in models:   # all of them load, and their labels are known, before any attack runs
+        if text in finished: labels[text] = finished[text].model.iloc[0]; continue
+        cm, info = load_for_evaluation(*model_spec(text))
         del cm
-        if info['model'] in labels:
-            raise ConfigError(f"{labels[info['model']]} and {text} would both be labelled {info['model']!r} in the table: evaluate them apart, or rename a run folder.")
-        labels[info['model']] = text
-    frames = [evaluate(model, cfg, pretrained, progress, out, _folder_name(text), reuse=True) for text, (model, pretrained) in zip(models, specs)]
+        labels[text] = info['model']
+    clash = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+    labels = {text: text if label in clash and text not in finished else label for text, label in labels.items()}   # runs/a/saft, runs/b/saft
+    repeated = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
+    if repeated: raise ConfigError(f"Two entries would both be labelled {repeated[0]!r} in the table: list each model once.")
+    def rows_of(text):
+        if text in finished: return finished[text]
+        model, pretrained = model_spec(text)
+        return evaluate(model, cfg, pretrained, progress, out, _folder_name(text), reuse=True, label=labels[text])
+    frames = [rows_of(text) for text in models]
     rows = pd.concat(frames, ignore_index=True)
-    rows.attrs['folders'] = [f.attrs['folder'] for f in frames]
+    rows.attrs['folders'] = [str(Path(text)) if text in finished else f.attrs['folder'] for text, f in zip(models, frames)]
     return rows
+
+def _finished_evaluation(folder: Path, cfg: EvalConfig) -> pd.DataFrame:
+    "The rows of an evaluation folder given in a model list (evaluated elsewhere), if it is finished and under `cfg`."
+    saved = load_json(folder / 'results.json')
+    if not saved.get('complete'):
+        raise ConfigError(f"{folder} is an unfinished evaluation: run the same command again to finish it, then list it.")
+    if not _same_config(saved.get('config'), cfg):
+        raise ConfigError(f"{folder} was evaluated under another configuration than this one (protocol {saved.get('config', {}).get('protocol')!r}): "
+                          f"evaluate the model here instead.")
+    return pd.DataFrame(saved['rows'])
 
 # %% ../nbs/08_evaluation.ipynb
 def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):

@@ -144,7 +144,7 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
     `pretrained` weights (a tag, a local weights file, or 'random')."""
     from saft_nb.zoo import zoo_names, load_zoo_model   # the zoo's loaders build on this module
     name = str(name)
-    if name in zoo_names(): cm = load_zoo_model(name, pretrained)
+    if name in zoo_names() and not Path(name).exists(): cm = load_zoo_model(name, pretrained)   # a folder of that name is what it is
     elif name == 'embedded':
         if pretrained is not None:
             raise ConfigError(f"pretrained ({pretrained!r}) gives the weights of an open_clip architecture, and model is 'embedded': "
@@ -207,6 +207,7 @@ def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
     else: raise ConfigError(f"Unknown pretrained tag {pretrained!r} for {arch}; known tags: {', '.join(tags) or 'none'}; or give a local weights file, or 'random'.")
     cm.name = f'{arch}/{Path(pretrained).name if Path(pretrained).is_file() else pretrained}'
     cm.source.update(pretrained=pretrained, base=f'{arch}/{pretrained}')
+    if Path(pretrained).is_file(): cm.source['weights'] = str(Path(pretrained).resolve())   # which file, for the results' records
     return cm
 
 def _torchscript_state(path: Path) -> dict | None:
@@ -260,6 +261,7 @@ def _load_tag(arch: str, tag: str) -> ClipModel:
             f"{', repository ' + hub if hub else ''}), then copy ~/.cache/huggingface to this machine or pass the downloaded file as pretrained.") from None
     finally: logging.getLogger().disabled = False
     cm = _load_weights_file(arch, Path(path), quick_gelu)
+    cm.source['weights'] = str(path)
     cm.mean, cm.std = tuple(tag_cfg.get('mean', cm.mean)), tuple(tag_cfg.get('std', cm.std))
     return cm
 
@@ -288,7 +290,7 @@ def _hub_files(name: str) -> tuple[Path, Path]:
         folder = Path(name[len('local-dir:'):])
         if not _is_hub_folder(folder): raise MissingResourceError(f"{folder} holds no {_HUB_CONFIG}: it is not a copy of an open_clip hub model.")
         weights = next((folder / f for f in _HUB_WEIGHTS if (folder / f).is_file()), None)
-        if weights is None: raise MissingResourceError(f"{folder} has a {_HUB_CONFIG} but no weights ({' or '.join(_HUB_WEIGHTS[::2])}): copy them next to it.")
+        if weights is None: raise MissingResourceError(f"{folder} has an {_HUB_CONFIG} but no weights ({' or '.join(_HUB_WEIGHTS[::2])}): copy them next to it.")
         return folder / _HUB_CONFIG, weights
     from huggingface_hub import hf_hub_download
     repo = name[len('hf-hub:'):]
@@ -299,7 +301,7 @@ def _hub_files(name: str) -> tuple[Path, Path]:
     except Exception:
         raise MissingResourceError(
             f"{name} is neither in the Hugging Face cache ({hub_cache_dir()}) nor downloadable here: on a machine with a network run "
-            f"`hf download {repo}` and copy its cache folder models--{repo.replace('/', '--')} into {hub_cache_dir()}, or put the "
+            f"`hf download {repo}` (older huggingface_hub: `huggingface-cli download {repo}`) and copy its cache folder models--{repo.replace('/', '--')} into {hub_cache_dir()}, or put the "
             f"repository's {_HUB_CONFIG} and weights in a folder and pass that folder as model.") from None
     finally: logging.getLogger().disabled = False
 

@@ -61,8 +61,10 @@ LAYOUTS = {l.name: l for l in [
 def read_checkpoint(path) -> dict:
     "A torch checkpoint file, read without running pickled code (numpy scalars, as in TeCoA's `best_acc1`, allowed)."
     scalar = getattr(np, '_core', np.core).multiarray.scalar
+    # a file pickled under numpy 1 names the scalar numpy.core..., under numpy 2 numpy._core...: allow both names
+    allowed = [(scalar, 'numpy.core.multiarray.scalar'), (scalar, 'numpy._core.multiarray.scalar'), np.dtype, type(np.dtype(np.float64))]
     try:
-        with torch.serialization.safe_globals([scalar, np.dtype, type(np.dtype(np.float64))]):
+        with torch.serialization.safe_globals(allowed):
             return torch.load(str(path), map_location='cpu', weights_only=True)
     except Exception as e:
         raise SaftError(f"{path} is not a torch checkpoint that loads safely ({type(e).__name__}: {str(e).splitlines()[0][:160]}): download it again.") from None

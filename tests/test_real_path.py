@@ -181,7 +181,8 @@ def test_the_zoo_and_the_leaderboard_on_released_layouts(real, hub_cache, monkey
     execute(tmp, 'leaderboard.ipynb', models=f'tecoa-paper-vitb32,fare4-vitb32-laion,{run},ViT-B-32/openai', protocol='tga-zsr',
             root=str(root), datasets='eurosat,tinyimagenet', attacks='pgd', steps=2, n=4, out=str(out))
     board = pd.read_csv(out / 'leaderboard.csv', index_col='model')
-    assert list(board.index) == ['ViT-B-32/openai', 'fare4-vitb32-laion', 'tecoa', 'tecoa-paper-vitb32']
+    assert sorted(board.index) == ['ViT-B-32/openai', 'fare4-vitb32-laion', 'tecoa', 'tecoa-paper-vitb32']
+    assert board.robust.is_monotonic_decreasing   # the most robust first
     assert dict(board.method) == {'ViT-B-32/openai': 'none', 'fare4-vitb32-laion': 'fare', 'tecoa': 'tecoa', 'tecoa-paper-vitb32': 'tecoa'}
     assert (board['eurosat n'] == 4).all() and board['robust ±'].notna().all() and board['tinyimagenet robust 95% CI'].str.match(r'\d').all()
     rows = pd.read_csv(out / 'rows.csv')
