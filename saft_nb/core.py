@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb 2
 from __future__ import annotations
-import json, os, random, re, numbers
+import json, os, random, re, numbers, sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import torch
 # %% auto 0
 __all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PAPERMILL_HEADER', 'SaftError', 'ConfigError', 'MissingResourceError',
            'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'load_json', 'save_json', 'new_run_dir',
-           'check_parameters']
+           'check_parameters', 'to_terminal', 'papermill_mode']
 
 # %% ../nbs/00_core.ipynb
 class SaftError(Exception):
@@ -101,17 +101,40 @@ def _assigned(source: str) -> list[str]:
 
 def check_parameters(history: list[str] | None = None) -> None:
     """Raise a `ConfigError` for papermill parameters that the notebook's parameters cell does not declare. `history`
-    is the kernel's cell inputs in order (default: the running IPython's); the declared cell is the one before the
-    injected one."""
+    is the kernel's cell inputs in order (default: the running IPython's, which also turns on `papermill_mode`); the
+    declared cell is the one before the injected one."""
+    shell = None
     if history is None:
         from IPython import get_ipython
         shell = get_ipython()
         history = list(shell.user_ns.get('In', [])) if shell is not None else []
     injected = [i for i, source in enumerate(history) if source.lstrip().startswith(PAPERMILL_HEADER) and i > 0]
     if not injected: return
+    if shell is not None: papermill_mode(shell)   # from here on: progress in the terminal, errors as their sentence
     declared = _assigned(history[injected[-1] - 1])
     unknown = [n for n in _assigned(history[injected[-1]]) if n not in declared]
     if unknown:
         import difflib
         hints = [f"{n!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(n, declared, 1, 0.5)) else repr(n) for n in unknown]
         raise ConfigError(f"Unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; this notebook takes: {', '.join(declared)}.")
+
+# %% ../nbs/00_core.ipynb
+_TERMINAL = {'on': False}   # set in the kernel of a papermill run, by `papermill_mode`
+
+def to_terminal(message: str) -> None:
+    "Print `message` to the terminal that runs papermill as well (in `papermill_mode`; otherwise nothing)."
+    if not _TERMINAL['on']: return
+    # papermill's cell counter redraws its line with \r: start on a line of our own (cleared, in a real terminal)
+    fresh = '\r\033[K' if sys.__stderr__.isatty() else '\n'
+    print(fresh + message, file=sys.__stderr__, flush=True)
+
+def _sentence_first(shell, etype, value, tb, tb_offset=None):
+    "IPython's handler for a `SaftError`: its sentence in the terminal, and as the cell's whole traceback."
+    sentence = f"{etype.__name__}: {value}"
+    to_terminal(sentence)
+    shell._showtraceback(etype, value, [sentence])
+
+def papermill_mode(shell) -> None:
+    "Route `to_terminal` to the terminal and show saft-nb errors as their sentence, in this IPython `shell`."
+    _TERMINAL['on'] = True
+    shell.set_custom_exc((SaftError,), _sentence_first)

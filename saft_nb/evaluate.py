@@ -14,7 +14,7 @@ import torch
 
 from .attacks import AA_COMPONENTS, AttackConfig, EnsembleCrossEntropy, MultiLevel, aa_plan, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
-                          resolve_device, save_json)
+                          resolve_device, save_json, to_terminal)
 from .data import PERTURB_AT, Hierarchy, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
@@ -215,6 +215,8 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
     finished = set(done.dataset) if len(done) else set()
     if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
+    to_terminal(f"{info['model']}: " + (f"results in {folder}" if folder is not None else 'evaluating') +
+                (f" ({len(finished)} of {len(tests)} datasets already evaluated)" if finished else ''))
     for name, (ds, sample) in tests.items():
         if name in finished: continue
         spec, (x, y) = ds.spec, images_and_labels(sample)
@@ -229,7 +231,9 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
             r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
             rows.append({**base, 'attack': attack, 'eps': eps, **settings, 'accuracy': 100 * r['accuracy'],
                          'correct': r['correct'], 'n': r['n'], 'seconds': round(time.time() - start, 2)})
-            if progress: print(f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})", flush=True)
+            line = f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})"
+            if progress: print(line, flush=True)
+            to_terminal(line)
         record('none', 0.0, None)
         for attack in cfg.attacks:
             eps_list = cfg.aa_epsilons if attack in _APGD else cfg.epsilons

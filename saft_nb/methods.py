@@ -106,17 +106,19 @@ def get_method(name: str, **options) -> Method:
     return cls(**options)
 
 def train_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    "Share of the batch `logits` classify correctly (logged as training accuracy on adversarial images)."
-    return (logits.argmax(-1) == y).float().mean().item()
+    "Percentage of the batch that `logits` classify correctly (logged as training accuracy on adversarial images)."
+    return 100 * (logits.argmax(-1) == y).float().mean().item()
 
 # %% ../nbs/06_methods.ipynb
 @register_method
 class NoFineTuning(Method):
+    "The original model, unchanged: the row every fine-tuned model is compared with."
     name, paper, trains = 'none', 'the original model, not fine-tuned', 'none'
 
 # %% ../nbs/06_methods.ipynb
 @register_method
 class TeCoA(Method):
+    "Text-guided contrastive adversarial training: zero-shot cross-entropy on images attacked with that same cross-entropy."
     name, paper = 'tecoa', 'Mao et al., Understanding Zero-Shot Adversarial Robustness for Large-Scale Models, ICLR 2023'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe = 'tecoa'
@@ -132,6 +134,7 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)   # P
 
 @register_method
 class PMGAFT(Method):
+    "TeCoA's loss plus KL terms that keep the adversarial outputs near the frozen original's (alpha) and near the student's clean ones (beta)."
     name, paper = 'pmg-aft', 'Wang et al., Pre-trained Model Guided Fine-Tuning for Zero-Shot Adversarial Robustness, CVPR 2024'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'pmg-aft', 7    # + the student on clean images (3) and the original on adversarial ones (1)
@@ -161,6 +164,7 @@ class PMGAFT(Method):
 # %% ../nbs/06_methods.ipynb
 @register_method
 class FARE(Method):
+    "Unsupervised: the adversarial image's embedding is pulled to the frozen original's clean embedding, attacked with that distance; no labels, no text."
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
     attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.0)   # the official momentum 0.9 changes nothing, see above
     epochs = 1                      # PGD-10 in training: four times TeCoA's cost per epoch
@@ -174,6 +178,7 @@ class FARE(Method):
 # %% ../nbs/06_methods.ipynb
 @register_method
 class AGFT(Method):
+    "Alignment-guided: adversarial logits are trained towards the frozen original's clean class distribution (soft targets), attacked with the same soft cross-entropy."
     name, paper = 'agft', 'Cui et al., Alignment-Guided Fine-Tuning for Zero-Shot Adversarial Robustness of VLMs, CVPR 2026'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'agft', 4   # + the original on clean images
@@ -192,6 +197,7 @@ class AGFT(Method):
 # %% ../nbs/06_methods.ipynb
 @register_method
 class PlainAdversarial(Method):
+    "Supervised adversarial training with a linear head over the training classes (initialized from the zero-shot classifier): the baseline that forgets zero-shot skill."
     name, paper = 'plain-at', 'Madry et al., ICLR 2018 (adversarial training), the fine-tuning baseline of Mao et al., ICLR 2023'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     notes = "The linear head is initialized from the zero-shot classifier (our choice: a random head would first have to be learned from adversarial images)."
@@ -224,6 +230,7 @@ def attention_maps(pooled: torch.Tensor, tokens: torch.Tensor, class_text: torch
 
 @register_method
 class TGAZSR(Method):
+    "TeCoA's cross-entropy plus text-guided attention terms: the adversarial (alpha) and clean (beta) attention maps are pulled to the frozen original's clean ones."
     name, paper = 'tga-zsr', 'Yu et al., Text-Guided Attention is All You Need for Zero-Shot Robustness in Vision-Language Models, NeurIPS 2024'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'tga-zsr', 7    # + the student on clean images (3) and the original on them (1)
@@ -250,6 +257,7 @@ class TGAZSR(Method):
 # %% ../nbs/06_methods.ipynb
 @register_method
 class SAFT(TGAZSR):
+    "TGA-ZSR's loss over an ensemble of K class descriptions instead of one prompt per class, attacked against the whole description ensemble."
     name, paper = 'saft', 'Zhang et al., Semantic-aware Adversarial Fine-tuning for CLIP, TMLR 2026 (arXiv 2602.12461)'
     recipe = 'saft'
     notes = "Exact normalized class-name matching with a report; any number of classes; text features computed once."
@@ -289,6 +297,7 @@ def hyperspherical_energy(t: torch.Tensor) -> torch.Tensor:
 
 @register_method
 class TIMA(Method):
+    "Text-image mutual awareness: trains the image encoder and the text projection, with class-pair margins, distillation to the original and a spread of class texts."
     name, paper = 'tima', 'Ma et al., Text-Image Mutual Awareness for Balancing Zero-Shot Adversarial Robustness and Generalization Ability, AAAI 2026 (arXiv 2405.17678)'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     trains = 'visual+text-projection'
@@ -389,6 +398,7 @@ class _Levels:
 
 @register_method
 class Hierarchical(Method):
+    "Hierarchical multi-level fine-tuning: losses at every level of the class trees, with the text projection trained too (our reading of the paper; no public code)."
     name, paper = 'hierarchical', 'Dong et al., Hierarchically Robust Zero-shot Vision-language Models, CVPR 2026 (arXiv 2604.18867)'
     attack = AttackDefaults(eps=1, steps=3, step_size=1)
     trains = 'visual+text-projection'

@@ -4,8 +4,9 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, json, math, os, sys, warnings
+import argparse, json, math, os, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
+from datetime import datetime, timezone
 from pathlib import Path
 
 import open_clip
@@ -18,7 +19,7 @@ from tqdm.auto import tqdm
 from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .core import MissingResourceError
+from .core import MissingResourceError, to_terminal
 from .data import PERTURB_AT, data_root, get_spec, images_and_labels, load_dataset, sample_subset
 from .evaluate import robust_accuracy
 from .methods import METHODS, MethodContext, get_method
@@ -156,14 +157,16 @@ def _schedule(step: int, warmup: int, total: int, schedule: str = 'cosine') -> f
 
 # %% ../nbs/07_training.ipynb
 def _append_jsonl(path: Path, row: dict) -> None:
-    with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(row) + '\n')
+    "Append `row` to the metrics log, stamped with the time (UTC, ISO 8601)."
+    stamped = {'time': datetime.now(timezone.utc).isoformat(timespec='seconds'), **row}
+    with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(stamped) + '\n')
 
 def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackConfig, templates: list[str] | None = None) -> dict:
-    "Clean and `attack` accuracy on validation images `x`, `y` (never a test set) with the training prompts, for model selection."
+    "Clean and `attack` accuracy (%) on validation images `x`, `y` (never a test set) with the training prompts, for model selection."
     clf = ZeroShotClassifier.from_dataset(cm, spec, templates=templates)
     clean = robust_accuracy(clf, x, y)
     robust = robust_accuracy(clf, x, y, lambda xb, yb: attack.run(clf, xb, yb))
-    return {'val_clean_acc': clean['accuracy'], 'val_robust_acc': robust['accuracy'], 'val_n': clean['n']}
+    return {'val_clean_acc': 100 * clean['accuracy'], 'val_robust_acc': 100 * robust['accuracy'], 'val_n': clean['n']}
 
 class _Distributed:
     "This process's place in a `torchrun` job (rank 0 of 1 without one)."
@@ -256,6 +259,22 @@ def _nan_advice(cfg: TrainConfig) -> str:
     if cfg.bf16: steps.append("train without bf16")
     return ', or '.join(steps)
 
+class _Clock:
+    "Elapsed time and the time left of a run from `start` to `total` steps, for the terminal; `due` every `every` seconds."
+    def __init__(self, start: int, total: int, every: float = 60.0):
+        self.begin, self.start, self.total, self.every, self.last = time.time(), start, total, every, time.time()
+    def due(self) -> bool:
+        if time.time() - self.last < self.every: return False
+        self.last = time.time(); return True
+    def status(self, step: int) -> str:
+        elapsed = time.time() - self.begin
+        left = elapsed / (step - self.start) * (self.total - step) if step > self.start else float('nan')
+        return f"{_duration(elapsed)} elapsed, about {_duration(left)} left"
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds: return '?'
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
 def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None, progress: bool = True,
           on_epoch_end=None) -> Path:
     """Fine-tune with `config` into a new run folder under `out` (named `name` or the method), or continue the
@@ -295,6 +314,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
         save_json({**asdict(cfg), 'sources': cfg.sources, 'resolved': _describe(cm, cfg, len(train_set), len(val), full_train.preprocess)},
                   run_dir / 'config.json')
     run_dir = Path(ddp.broadcast(str(run_dir)))
+    if ddp.main: to_terminal(f"run folder: {run_dir}")
     val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = cfg.train_steps or steps_per_epoch * cfg.epochs
@@ -321,6 +341,7 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
         if ddp.main: print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {epochs}")
 
     metrics_path = run_dir / 'metrics.jsonl'
+    clock = _Clock(step, total)
     if ddp.main: _cut_metrics(metrics_path, start_epoch)
     for epoch in tqdm(range(start_epoch, epochs), desc='epochs', disable=not progress, initial=start_epoch, total=epochs):
         if params:
@@ -341,12 +362,15 @@ def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None
                 opt.zero_grad(set_to_none=True); loss.backward()
                 if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 opt.step(); sched.step(); step += 1
+                if ddp.main and clock.due(): to_terminal(f"  step {step}/{total}, {clock.status(step)}")
                 if ddp.main and (step % 10 == 0 or step == total):
-                    _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'loss': loss.item(), 'lr': sched.get_last_lr()[0], **logs})
+                    _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'total_steps': total, 'loss': loss.item(), 'lr': sched.get_last_lr()[0], **logs})
         cm.model.eval()
         if ddp.main:
             scores = validate_model(cm, spec, x_val, y_val, val_attack, templates)
-            _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, **scores})
+            to_terminal(f"epoch {epoch + 1}/{epochs}, step {step}/{total}, {clock.status(step)} | validation: clean "
+                        f"{scores['val_clean_acc']:.1f}%, robust {scores['val_robust_acc']:.1f}% (n={scores['val_n']})")
+            _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'total_steps': total, **scores})
             if scores['val_robust_acc'] > best:   # model selection on the validation split only
                 best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
             _save_checkpoint(ckpt_path, {'model': cm.model.state_dict(), 'optimizer': opt.state_dict() if opt else None,

@@ -26,14 +26,19 @@ def test_evaluate_writes_a_results_table(tmp_path):
     assert {'norm', 'steps', 'step_size', 'seed', 'checkpoint', 'model_input'} <= set(results.columns)
 
 
-def test_train_then_evaluate_the_run(tmp_path):
+def test_train_then_evaluate_the_run(tmp_path, capfd):
     execute(tmp_path, 'train.ipynb', method='tecoa', epochs=1, train_n=64, batch_size=32, val_n=32, test_n=32,
             out=str(tmp_path / 'runs'))
     run = tmp_path / 'runs' / 'tecoa'
     assert (run / 'test.csv').exists()
+    terminal = capfd.readouterr().err   # what the terminal running papermill shows: the kernel's own stderr
+    assert f'run folder: {run}' in terminal
+    assert re.search(r'epoch 1/1, step 2/2, \d+ s elapsed, about 0 s left \| validation: clean \d+\.\d%, robust \d+\.\d% \(n=32\)', terminal), terminal
     execute(tmp_path, 'evaluate.ipynb', run=str(run), datasets='suite-color', attacks='pgd', epsilons='1', steps=2, n=32)
     results = pd.read_csv(run / 'eval' / 'results.csv')
     assert (results.method == 'tecoa').all() and results.checkpoint.str.endswith('best.safetensors').all()
+    terminal = capfd.readouterr().err
+    assert f"tecoa: results in {run / 'eval'}" in terminal and re.search(r'suite-color +pgd eps 1: +\d+\.\d% \(n=32\)', terminal), terminal
 
 
 @pytest.mark.parametrize('parameters, message', [
@@ -58,10 +63,12 @@ def test_train_rejects_an_unknown_method(tmp_path):
     ('evaluate.ipynb', dict(epsilon=2, nn=5), "Unknown parameters 'epsilon' (did you mean 'epsilons'?), 'nn' (did you mean 'n'?)"),
     ('leaderboard.ipynb', dict(model='fare2-vitl14'), "Unknown parameter 'model' (did you mean 'models'?)"),
 ])
-def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameters, message):
-    with pytest.raises(pm.PapermillExecutionError, match=re.escape(message)):
+def test_a_misspelled_parameter_stops_the_notebook(tmp_path, notebook, parameters, message, capfd):
+    with pytest.raises(pm.PapermillExecutionError, match=re.escape(message)) as stopped:
         execute(tmp_path, notebook, out=str(tmp_path / 'runs'), **parameters)
     assert not (tmp_path / 'runs').exists()   # stopped before anything was trained or written
+    assert stopped.value.traceback == [f'ConfigError: {stopped.value.evalue}']   # the sentence is the whole traceback
+    assert f'ConfigError: {stopped.value.evalue}' in capfd.readouterr().err      # and the terminal shows it at once
 
 
 @pytest.mark.parametrize('notebook', ['train.ipynb', 'evaluate.ipynb', 'leaderboard.ipynb'])
