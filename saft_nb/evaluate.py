@@ -101,6 +101,10 @@ class EvalConfig(ResolvedConfig):
         self._remember()
         return self
 
+    def epsilons_of(self, attack: str) -> list[float]:
+        "The epsilons `attack` runs at: `aa_epsilons` for AutoAttack and APGD, `epsilons` for the others."
+        return self.aa_epsilons if attack in _APGD else self.epsilons
+
     def templates(self, name: str, spec) -> list[str]:
         "The prompts of dataset `name` under this config."
         prompt = per_dataset(self.prompts, name)
@@ -236,7 +240,7 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
             to_terminal(line)
         record('none', 0.0, None)
         for attack in cfg.attacks:
-            eps_list = cfg.aa_epsilons if attack in _APGD else cfg.epsilons
+            eps_list = cfg.epsilons_of(attack)
             if attack in ('pgd', 'cw') + _APGD:
                 for eps in eps_list:
                     pgd_like = attack in ('pgd', 'cw')

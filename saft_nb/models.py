@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_models.ipynb 2
 from __future__ import annotations
-import json, logging, os, tempfile, weakref
+import contextlib, json, logging, os, tempfile, weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +77,22 @@ def save_clip(cm: ClipModel, path, half: bool = False, extra: dict | None = None
     save_file(tensors, str(tmp), metadata=meta)
     os.replace(tmp, path)
     return path
+
+@contextlib.contextmanager
+def _quiet_logging():
+    "Silence the root logger: open_clip and huggingface_hub log warnings and retries that our own sentence replaces."
+    logging.getLogger().disabled = True
+    try: yield
+    finally: logging.getLogger().disabled = False
+
+def _load_error_detail(error: Exception) -> str:
+    "The first informative line of a `load_state_dict` error (its first line only says that loading failed)."
+    return next((l.strip() for l in str(error).splitlines()[1:] if l.strip()), str(error))[:200]
+
+def _image_size(model: nn.Module) -> int:
+    "The square input size of an open_clip model's image tower."
+    size = model.visual.image_size
+    return size[0] if isinstance(size, (tuple, list)) else size
 
 def _check_finite(tensors, what) -> None:
     bad = next((k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
@@ -179,16 +195,13 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
 
 def _build_open_clip(arch: str, quick_gelu: bool) -> ClipModel:
     "An untrained open_clip `arch` (QuickGELU forced when asked) with its tokenizer, input size and normalization."
-    logging.getLogger().disabled = True   # open_clip warns "initialized randomly": the caller loads the weights
-    try: model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=quick_gelu)
-    finally: logging.getLogger().disabled = False
+    with _quiet_logging():   # open_clip warns "initialized randomly": the caller loads the weights
+        model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=quick_gelu)
     config = open_clip.get_model_config(arch)
     if quick_gelu: config['quick_gelu'] = True
-    size = model.visual.image_size
-    size = size[0] if isinstance(size, (tuple, list)) else size
     mean = getattr(model.visual, 'image_mean', None) or open_clip.OPENAI_DATASET_MEAN
     std = getattr(model.visual, 'image_std', None) or open_clip.OPENAI_DATASET_STD
-    return ClipModel(model.eval(), open_clip.get_tokenizer(arch), size, tuple(mean), tuple(std), arch,
+    return ClipModel(model.eval(), open_clip.get_tokenizer(arch), _image_size(model), tuple(mean), tuple(std), arch,
                      {'arch': arch, 'quick_gelu': bool(config.get('quick_gelu', False)), 'model_config': config, 'tokenizer': arch})
 
 def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
@@ -238,8 +251,7 @@ def _load_weights_file(arch: str, path: Path, quick_gelu: bool = False) -> ClipM
     except Exception as e:   # unreadable, or read but not this architecture's (open_clip raises either way)
         if scripted is None and not _readable(path):
             raise SaftError(f"{path} is not a weights file that torch or safetensors can read: download it again.") from None
-        detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:200]
-        raise SaftError(f"{path} holds weights of another architecture than {arch} ({detail}): pass the architecture they were "
+        raise SaftError(f"{path} holds weights of another architecture than {arch} ({_load_error_detail(e)}): pass the architecture they were "
                         f"saved from as model.") from None
     _check_finite(cm.model.state_dict(), path)
     return cm
@@ -251,15 +263,14 @@ def _load_tag(arch: str, tag: str) -> ClipModel:
     quick_gelu = bool(tag_cfg.get('quick_gelu')) and not open_clip.get_model_config(arch).get('quick_gelu', False)
     repo, filename = os.path.split(tag_cfg.get('hf_hub', ''))
     cached = _cached_hub_file(repo, [filename] if filename else _HUB_WEIGHTS) if repo else None
-    logging.getLogger().disabled = True   # open_clip logs its own traceback-like error before raising
-    try: path = cached or download_pretrained(tag_cfg)
+    try:
+        with _quiet_logging(): path = cached or download_pretrained(tag_cfg)   # open_clip logs a traceback-like error first
     except Exception:
         hub = tag_cfg.get('hf_hub', '').rstrip('/')
         raise MissingResourceError(
             f"The {arch} weights for {tag!r} could not be loaded (no network, not cached): on a machine with a network, "
             f"download them once (open_clip.create_model_and_transforms({arch!r}, pretrained={tag!r}) fills the Hugging Face cache"
             f"{', repository ' + hub if hub else ''}), then copy ~/.cache/huggingface to this machine or pass the downloaded file as pretrained.") from None
-    finally: logging.getLogger().disabled = False
     cm = _load_weights_file(arch, Path(path), quick_gelu)
     cm.source['weights'] = str(path)
     cm.mean, cm.std = tuple(tag_cfg.get('mean', cm.mean)), tuple(tag_cfg.get('std', cm.std))
@@ -296,27 +307,24 @@ def _hub_files(name: str) -> tuple[Path, Path]:
     repo = name[len('hf-hub:'):]
     config, weights = _cached_hub_file(repo, [_HUB_CONFIG]), _cached_hub_file(repo, _HUB_WEIGHTS)
     if config is not None and weights is not None: return config, weights   # offline machines stop here
-    logging.getLogger().disabled = True   # huggingface_hub logs each retry before it raises
-    try: return Path(hf_hub_download(repo, _HUB_CONFIG)), Path(open_clip.pretrained.download_pretrained_from_hf(repo))
+    try:
+        with _quiet_logging():   # huggingface_hub logs each retry before it raises
+            return Path(hf_hub_download(repo, _HUB_CONFIG)), Path(open_clip.pretrained.download_pretrained_from_hf(repo))
     except Exception:
         raise MissingResourceError(
             f"{name} is neither in the Hugging Face cache ({hub_cache_dir()}) nor downloadable here: on a machine with a network run "
             f"`hf download {repo}` (older huggingface_hub: `huggingface-cli download {repo}`) and copy its cache folder models--{repo.replace('/', '--')} into {hub_cache_dir()}, or put the "
             f"repository's {_HUB_CONFIG} and weights in a folder and pass that folder as model.") from None
-    finally: logging.getLogger().disabled = False
 
 def _from_open_clip_config(model_cfg: dict, preprocess_cfg: dict, name: str) -> ClipModel:
     "An untrained model built by open_clip's own rules (model class, tokenizer) from an `open_clip_config.json`'s contents."
     # open_clip builds from a config only through a folder (its 'local-dir:' schema): give it a temporary one
     with tempfile.TemporaryDirectory() as d:
         Path(d, _HUB_CONFIG).write_text(json.dumps({'model_cfg': model_cfg, 'preprocess_cfg': preprocess_cfg}))
-        logging.getLogger().disabled = True   # open_clip warns that the folder has no weights: the caller loads them
-        try: model, tokenizer = open_clip.create_model(f'local-dir:{d}', load_weights=False), open_clip.get_tokenizer(f'local-dir:{d}')
-        finally: logging.getLogger().disabled = False
-    size = model.visual.image_size
-    size = size[0] if isinstance(size, (tuple, list)) else size
+        with _quiet_logging():   # open_clip warns that the folder has no weights: the caller loads them
+            model, tokenizer = open_clip.create_model(f'local-dir:{d}', load_weights=False), open_clip.get_tokenizer(f'local-dir:{d}')
     mean, std = preprocess_cfg.get('mean', open_clip.OPENAI_DATASET_MEAN), preprocess_cfg.get('std', open_clip.OPENAI_DATASET_STD)
-    return ClipModel(model.eval(), tokenizer, size, tuple(mean), tuple(std), name,
+    return ClipModel(model.eval(), tokenizer, _image_size(model), tuple(mean), tuple(std), name,
                      {'arch': name, 'quick_gelu': bool(model_cfg.get('quick_gelu', False)), 'model_config': model_cfg,
                       'preprocess_config': preprocess_cfg, 'tokenizer': name})
 
@@ -329,8 +337,7 @@ def _load_hub(name: str) -> ClipModel:
     cm = _from_open_clip_config(config['model_cfg'], config.get('preprocess_cfg', {}), name)
     try: open_clip.load_checkpoint(cm.model, str(weights))
     except Exception as e:
-        detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:200]
-        raise SaftError(f"{weights} does not hold the weights its {_HUB_CONFIG} describes ({detail}): download the repository again.") from None
+        raise SaftError(f"{weights} does not hold the weights its {_HUB_CONFIG} describes ({_load_error_detail(e)}): download the repository again.") from None
     _check_finite(cm.model.state_dict(), weights)
     cm.source.update(base=name, weights=str(weights))
     return cm

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, load_json
-from .models import ClipModel, _check_finite, _is_hub_folder, _load_hub, load_model
+from .models import ClipModel, _check_finite, _is_hub_folder, _load_error_detail, _load_hub, load_model
 
 # %% auto 0
 __all__ = ['ZOO_FILE', 'LAYOUTS', 'zoo', 'zoo_names', 'zoo_table', 'Layout', 'read_checkpoint', 'visual_state', 'zoo_dir',
@@ -109,19 +109,17 @@ def load_zoo_model(name: str, pretrained: str | None = None, entries: dict | Non
     if entry['layout'] == 'open_clip-hub':
         if pretrained is not None and not _is_hub_folder(Path(pretrained)):
             raise ConfigError(f"pretrained for {name} is a local copy of {entry['weights']}: a folder holding its open_clip_config.json and weights.")
-        cm = _load_hub(entry['weights'] if pretrained is None else f'local-dir:{pretrained}')
-        weights = cm.source['weights']
+        cm = _load_hub(entry['weights'] if pretrained is None else f'local-dir:{pretrained}')   # records its weights file
     else:
         path = zoo_file(name, entry, pretrained)
         state = visual_state(path, entry['layout'])
         cm = load_model(entry['architecture'], entry['base'])   # the base: its text tower is the one the paper evaluates with
         try: cm.model.visual.load_state_dict(state)
         except RuntimeError as e:
-            detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:200]
-            raise SaftError(f"{path} does not hold a {entry['architecture']} image encoder ({detail}): is it {name}'s file?") from None
+            raise SaftError(f"{path} does not hold a {entry['architecture']} image encoder ({_load_error_detail(e)}): is it {name}'s file?") from None
         _check_finite(state, path)
-        weights = str(path)
+        cm.source['weights'] = str(path)
     if entry.get('mean'): cm.mean, cm.std = tuple(entry['mean']), tuple(entry['std'])
     cm.name = name
-    cm.source.update(zoo=name, zoo_entry=entry, method=entry['method'], weights=weights, base=name)
+    cm.source.update(zoo=name, zoo_entry=entry, method=entry['method'], base=name)
     return cm
