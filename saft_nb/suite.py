@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_suite.ipynb 2
 from __future__ import annotations
-import functools, hashlib, zlib
+import functools, hashlib, itertools, zlib
 
 import numpy as np
 import torch
@@ -14,16 +14,18 @@ from .core import DATA_DIR, ConfigError, check_choice, check_number, load_json
 from .data import DatasetSpec, Hierarchy, register_dataset
 
 # %% auto 0
-__all__ = ['IMAGE_SIZE', 'ATTRIBUTES', 'LABEL_SPACES', 'VALUES', 'COLOR_RGB', 'SIZE_RADIUS', 'POSITION_CENTER', 'SHAPE_TREES',
-           'COLOR_TREE', 'DESCRIPTIONS', 'SUITE_SEED', 'SPLIT_SIZES', 'shape_mask', 'texture_tiles', 'render',
-           'sample_attributes', 'label_space_classes', 'leaf_to_label', 'make_caption', 'consistent', 'split_rng',
-           'make_split', 'pretraining_batch', 'split_digest', 'SuiteImages']
+__all__ = ['IMAGE_SIZE', 'ATTRIBUTES', 'LABEL_SPACES', 'VALUES', 'FINE_TUNING_SPACES', 'CAPTION_SPACES', 'COLOR_RGB',
+           'SIZE_RADIUS', 'POSITION_CENTER', 'SHAPE_TREES', 'COLOR_TREE', 'DESCRIPTIONS', 'SUITE_SEED', 'SPLIT_SIZES',
+           'shape_mask', 'texture_tiles', 'render', 'sample_attributes', 'label_space_classes', 'leaf_to_label',
+           'make_caption', 'consistent', 'split_rng', 'make_split', 'pretraining_batch', 'split_digest', 'SuiteImages']
 
 # %% ../nbs/02_suite.ipynb
 IMAGE_SIZE = 48  # native resolution: perturbations of suite images live at 48 x 48
 ATTRIBUTES = ('shape', 'color', 'size', 'position', 'background')
 LABEL_SPACES = load_json(DATA_DIR / 'suite' / 'label_spaces.json')
 VALUES = {a: LABEL_SPACES[a]['classes'] for a in ATTRIBUTES}
+FINE_TUNING_SPACES = tuple(s for s, ls in LABEL_SPACES.items() if ls.get('fine_tuning'))   # the label spaces with a train split
+CAPTION_SPACES = tuple(s for s, ls in LABEL_SPACES.items() if 'attribute' in ls)   # one attribute each: what captions name
 
 COLOR_RGB = {'red': (220, 40, 40), 'orange': (245, 140, 20), 'yellow': (235, 220, 40), 'green': (40, 170, 60),
              'cyan': (40, 205, 225), 'blue': (45, 75, 225), 'purple': (145, 55, 200), 'pink': (245, 135, 190)}
@@ -114,8 +116,9 @@ DESCRIPTIONS = load_json(DATA_DIR / 'descriptions' / 'suite.json')
 
 @functools.lru_cache(None)
 def label_space_classes(name: str) -> tuple[str, ...]:
-    "Class names of a suite label space (`'shape'`, `'shape-geometry'`, ...)."
+    "Class names of a suite label space (`'shape'`, `'shape-geometry'`, `'object'`: 'red circle', ...)."
     ls = LABEL_SPACES[check_choice('suite label space', name, LABEL_SPACES)]
+    if 'attributes' in ls: return tuple(' '.join(v) for v in itertools.product(*(VALUES[a] for a in ls['attributes'])))
     return tuple(ls['classes']) if 'classes' in ls else tuple(Hierarchy.load(ls['hierarchy']).nodes_at(ls['level']))
 
 @functools.lru_cache(None)
@@ -142,13 +145,13 @@ def make_caption(attr: np.ndarray, rng: np.random.Generator) -> tuple[str, np.nd
         i, m = _allowed(space, label); allowed[i] &= m
     kind = rng.random()
     if kind < 0.2:  # an evaluation template of one label space
-        space = list(LABEL_SPACES)[rng.integers(len(LABEL_SPACES))]
+        space = CAPTION_SPACES[rng.integers(len(CAPTION_SPACES))]
         label = leaf_to_label(space)[attr[ATTRIBUTES.index(LABEL_SPACES[space]['attribute'])]]
         restrict(space, label)
         templates = LABEL_SPACES[space]['templates']
         return templates[rng.integers(len(templates))].format(label_space_classes(space)[label]), allowed
     if kind < 0.35:  # a class description
-        space = list(LABEL_SPACES)[rng.integers(len(LABEL_SPACES))]
+        space = CAPTION_SPACES[rng.integers(len(CAPTION_SPACES))]
         label = leaf_to_label(space)[attr[ATTRIBUTES.index(LABEL_SPACES[space]['attribute'])]]
         restrict(space, label)
         sentences = DESCRIPTIONS[label_space_classes(space)[label]]
@@ -192,14 +195,19 @@ def split_rng(split: str, name: str, index: int = 0) -> np.random.Generator:
 def make_split(space: str, split: str, n: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Images (uint8 n x 48 x 48 x 3), labels and full attributes of a split; labels balanced over the classes."
     check_choice('suite label space', space, LABEL_SPACES); check_choice('split', split, SPLIT_SIZES)
-    if split != 'test' and space != 'shape':
-        raise ConfigError(f"Only the shape label space has train and val splits (fine-tuning data); {space!r} has only 'test'.")
+    if split == 'train' and space not in FINE_TUNING_SPACES:
+        raise ConfigError(f"Only the fine-tuning label spaces ({', '.join(FINE_TUNING_SPACES)}) have a train split; {space!r} has 'val' and 'test'.")
     n = check_number('n', SPLIT_SIZES[split] if n is None else n, lo=1, integer=True)
     rng = split_rng(split, space)
     n_classes = len(label_space_classes(space))
     labels = rng.permutation(np.arange(n) % n_classes)
     attrs = sample_attributes(n, rng)
-    a = ATTRIBUTES.index(LABEL_SPACES[space]['attribute'])
+    ls = LABEL_SPACES[space]
+    if 'attributes' in ls:   # a class per combination of values: its label sets each of them
+        columns = [ATTRIBUTES.index(a) for a in ls['attributes']]
+        attrs[:, columns] = np.stack(np.unravel_index(labels, [len(VALUES[a]) for a in ls['attributes']]), 1)
+        return render(attrs, rng), labels, attrs
+    a = ATTRIBUTES.index(ls['attribute'])
     leaf_labels = leaf_to_label(space)
     for c in range(n_classes):  # draw the attribute value uniformly among the values of each label
         idx = np.nonzero(labels == c)[0]
