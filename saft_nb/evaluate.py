@@ -23,7 +23,8 @@ from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_data
 # %% auto 0
 __all__ = ['ATTACKS', 'Z95', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
            'load_results', 'summary', 'markdown_table', 'wilson_interval', 'leaderboard', 'plot_leaderboard',
-           'model_spec', 'evaluate_models', 'plot_tradeoff', 'plot_epsilon_curves', 'plot_heatmap']
+           'seed_summary', 'seed_table_markdown', 'model_spec', 'evaluate_models', 'plot_tradeoff',
+           'plot_epsilon_curves', 'plot_heatmap']
 
 # %% ../nbs/08_evaluation.ipynb
 def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
@@ -58,6 +59,7 @@ class EvalConfig(ResolvedConfig):
     n: int | str | dict | None = None      # test images per dataset, a seeded stratified sample; 'all' for every one
     batch_size: int | None = None
     seed: int | None = None
+    split: str | None = None               # 'test', or 'val' for decisions (checkpoints, calibration): never decide on a test set
     prompts: str | dict | None = None      # 'templates' (each dataset's ensemble) or one template with {}, or per dataset
     perturb_at: str | dict | None = None   # 'native' or 'model' (resized before the attack), or per dataset
     crop: float | dict | None = None       # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224)), or per dataset
@@ -89,6 +91,7 @@ class EvalConfig(ResolvedConfig):
         for name in ('steps', 'aa_steps', 'aa_restarts', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
         if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=64, lo_open=True)
         check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
+        check_choice('split', self.split, ['test', 'val'])
         if self.n == 'all': self.n = None
         for name in ('n', 'prompts', 'perturb_at', 'crop'): check_dataset_keys(getattr(self, name), known, name)
         for d in self.datasets:   # per-dataset settings: a value, or {'default': v, dataset: v}
@@ -136,8 +139,8 @@ def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu')
 
 # %% ../nbs/08_evaluation.ipynb
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
-    "The test split of `name` and the seeded stratified sample of it that is evaluated (no image decoded yet)."
-    ds = load_dataset(name, 'test', root=cfg.root, image_size=image_size, perturb_at=per_dataset(cfg.perturb_at, name),
+    "The split of `name` the config evaluates ('test' or 'val') and the seeded stratified sample of it (no image decoded yet)."
+    ds = load_dataset(name, cfg.split, root=cfg.root, image_size=image_size, perturb_at=per_dataset(cfg.perturb_at, name),
                       crop=per_dataset(cfg.crop, name))
     return ds, sample_subset(ds, per_dataset(cfg.n, name), cfg.seed)
 
@@ -229,7 +232,7 @@ def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrain
         base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
                 'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
                 'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
-                'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds)}
+                'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds)}
         def record(attack, eps, make_adv, **settings):
             start = time.time()
             r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
@@ -387,6 +390,78 @@ def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: floa
            title=f'Robust versus clean accuracy: {t.shape[0]} models,\n{n}+ test images per dataset, 95% confidence intervals')
     ax.legend(title='method', loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
     return _finish(fig, path)
+
+# %% ../nbs/08_evaluation.ipynb
+_GROUPS = ('seen', 'unseen')
+
+def _t95(dof: float) -> float:
+    from scipy.stats import t
+    return float(t.ppf(0.975, dof)) if np.isfinite(dof) else Z95
+
+def _group_stats(rows: pd.DataFrame) -> dict:
+    "Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean."
+    per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='accuracy')
+    seeds = per_seed.mean(axis=1)
+    q = rows.groupby('dataset').apply(lambda r: (r.accuracy.mean() / 100 * r.n.mean() + 2) / (r.n.mean() + 4), include_groups=False)
+    n = rows.groupby('dataset').n.mean()
+    image = 100 ** 2 * (q * (1 - q) / (n + 4)).sum() / len(q) ** 2
+    training = seeds.var(ddof=1) / len(seeds) if len(seeds) > 1 else 0.0
+    return {'mean': seeds.mean(), 'training': training, 'seeds': len(seeds), 'image': image, 'images': n.sum()}
+
+def _dof(parts: list[tuple[float, float]]) -> float:
+    "Welch-Satterthwaite degrees of freedom of a sum of variances, each with its own degrees of freedom."
+    total = sum(v for v, _ in parts)
+    denominator = sum(v * v / d for v, d in parts if v > 0)
+    return total * total / denominator if denominator > 0 else float('inf')
+
+def _parts(s: dict) -> list[tuple[float, float]]: return [(s['training'], max(1, s['seeds'] - 1)), (s['image'], s['images'] - 1)]
+
+def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: float = 1.0, reference: str = 'tecoa') -> pd.DataFrame:
+    """Methods x (clean and robust accuracy on the `seen` datasets and on the others, each as the mean over datasets and
+    seeds with its 95% half-width, and the difference from `reference` marked where significant), for `attack` at
+    `eps`. `df` holds every run's rows, with its training seed in a `train_seed` column."""
+    if 'train_seed' not in df: raise ConfigError("These results have no train_seed column: seed_summary compares runs trained with several seeds.")
+    robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
+    if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
+    rows = {'robust': robust, 'clean': _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])}
+    unknown = sorted(set(seen) - set(robust.dataset))
+    if unknown: raise ConfigError(f"Seen datasets {unknown} have no {attack} rows at eps {eps:g}; the datasets here: {sorted(set(robust.dataset))}.")
+    groups = {'seen': sorted(seen), 'unseen': sorted(set(robust.dataset) - set(seen))}
+    methods = list(dict.fromkeys(df.drop_duplicates('model').set_index('model').method.loc[[m for m in _order(df) if m in set(robust.model)]]))
+    if reference not in methods: raise ConfigError(f"The reference method {reference!r} is not in these results ({', '.join(methods)}).")
+    stats = {}
+    for kind, r in rows.items():   # each run's rows carry its method and training seed
+        for group, datasets in groups.items():
+            if not datasets: continue
+            for method in methods: stats[method, kind, group] = _group_stats(r[(r.method == method) & r.dataset.isin(datasets)])
+    out = pd.DataFrame(index=pd.Index(methods, name='method'))
+    out['seeds'] = [stats[m, 'robust', next(g for g in _GROUPS if groups[g])]['seeds'] for m in methods]
+    for group in _GROUPS:
+        if not groups[group]: continue
+        for kind in ('clean', 'robust'):
+            col = f'{kind} {group}'
+            out[col] = [stats[m, kind, group]['mean'] for m in methods]
+            out[f'{col} ±'] = [_t95(_dof(_parts(stats[m, kind, group]))) * np.sqrt(sum(v for v, _ in _parts(stats[m, kind, group]))) for m in methods]
+            marks = []
+            for m in methods:
+                a, b = stats[m, kind, group], stats[reference, kind, group]
+                parts = _parts(a) + _parts(b)
+                diff, half = a['mean'] - b['mean'], _t95(_dof(parts)) * np.sqrt(sum(v for v, _ in parts))
+                marks.append('' if m == reference or abs(diff) <= half else ('▲' if diff > 0 else '▼'))
+            out[f'{col} vs {reference}'] = marks
+    out.attrs.update(groups=groups, attack=attack, eps=eps, reference=reference,
+                     images={d: int(robust[robust.dataset == d].n.min()) for d in sorted(set(robust.dataset))})
+    return out.round(1)
+
+def seed_table_markdown(table: pd.DataFrame) -> str:
+    "`seed_summary` as a README table: mean ± half-width with the significance mark, one column per group and kind."
+    cols = [c for c in table.columns if c.startswith(('clean ', 'robust ')) and not c.endswith(('±',)) and ' vs ' not in c]
+    names = {'none': 'original (no fine-tuning)'}
+    lines = ['| method | seeds | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 2)]
+    for method, r in table.iterrows():
+        cells = [f"{r[c]:.1f} ± {r[c + ' ±']:.1f} {r[c + ' vs ' + table.attrs['reference']]}".rstrip() for c in cols]
+        lines.append(f"| {names.get(method, method)} | {r.seeds} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 # %% ../nbs/08_evaluation.ipynb
 def model_spec(text: str) -> tuple[str, str | None]:
