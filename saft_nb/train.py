@@ -124,6 +124,11 @@ class TrainConfig(ResolvedConfig):
         for name, default in (('eps', 'eps'), ('attack_steps', 'steps'), ('step_size', 'step_size'), ('attack_momentum', 'momentum')):
             if values[name] is None:
                 setattr(self, name, getattr(method.attack, default)); sources[name] = f"method {self.method}'s training attack"
+        if values['step_size'] is None and self.eps != method.attack.eps:
+            # a method's attack is its steps and its step as a share of eps: at another eps the step scales with it
+            self.step_size = method.attack.step_size * self.eps / method.attack.eps
+            sources['step_size'] = (f"method {self.method}'s training attack ({method.attack.step_size:g} at eps {method.attack.eps:g}), "
+                                    f"scaled to eps {self.eps:g}")
 
     def build_method(self):
         "The configured method, with its options checked."
