@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_viz.ipynb 2
 from __future__ import annotations
-from dataclasses import dataclass
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .models import ZeroShotClassifier, text_bank
 # %% auto 0
 __all__ = ['VIEW_ATTACKS', 'view_model', 'find_runs', 'attack_images', 'perturbation_data', 'perturbation_figure',
            'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'geometry_colors', 'geometry_figure',
-           'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
+           'short_names', 'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
 
 # %% ../nbs/09_viz.ipynb
 VIEW_ATTACKS = ('pgd', 'cw', 'ensemble')
@@ -181,30 +181,67 @@ def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str =
 
 # %% ../nbs/09_viz.ipynb
 class _View:
-    "Controls on top, the figure below; `update` recomputes `data` and redraws whenever a control changes."
+    """Controls on top, then a save button and a status line, the figure below. Changing a control recomputes `data`
+    and redraws; meanwhile every control is disabled and the status says so."""
+    save_dir = Path('figures/views')   # where the save button writes
     def _build(self, controls: list):
         import ipywidgets as W
         self.controls, self.out, self.figure = controls, W.Output(), None
+        self.status = W.HTML()
+        self.save = W.Button(description='save PNG + PDF', tooltip=f'write the figure to {self.save_dir}, the settings in its name')
+        self.save.on_click(lambda _: self.save_figure())
         for c in controls: c.observe(lambda change: self.update(), 'value')
-        self.widget = W.VBox([W.HBox(controls[:3]), W.HBox(controls[3:]), self.out])
+        self.widget = W.VBox([W.HBox(controls[:3]), W.HBox(controls[3:]), W.HBox([self.save, self.status]), self.out])
         self.update()
+    def _busy(self, message: str = ''):
+        "Disable every control while computing (the front end shows it at once), and say what is going on."
+        for c in self.controls + [self.save]: c.disabled = bool(message)
+        self.status.value = f'<i>{message}</i>' if message else ''
     def update(self):
         import io
         from IPython.display import Image, clear_output, display
-        self.data = self.compute()
-        self.figure = self.draw(self.data)
+        self._busy('computing…')
+        try:
+            self.data = self.compute()
+            self.figure = self.draw(self.data)
+        finally: self._busy()
         plt.close(self.figure)   # the view shows it as a PNG; `self.figure` can still be saved
         png = io.BytesIO(); self.figure.savefig(png, format='png', dpi=90)
         self.png = png.getvalue()
         with self.out:   # a PNG, whatever matplotlib backend the kernel runs
             clear_output(wait=True); display(Image(self.png))
+    def settings(self) -> str:
+        "The controls' values as shown (short model names), for file names."
+        def shown(c):
+            label = getattr(c, 'label', None)   # menus show labels (short model names); sliders have none
+            return '+'.join(label) if isinstance(label, tuple) else label if label is not None else c.value
+        return '_'.join(f"{c.description.split(' (')[0].replace(' ', '')}={shown(c)}" for c in self.controls)
+    def save_figure(self, folder=None) -> list[Path]:
+        "Write the current figure as PNG and PDF, named by the view and its settings; the status line shows where."
+        folder = Path(folder or self.save_dir); folder.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r'[^A-Za-z0-9._=+-]+', '-', f'{type(self).__name__.removesuffix("Viewer").lower()}_{self.settings()}')
+        paths = [folder / f'{stem}.{ext}' for ext in ('png', 'pdf')]
+        for p in paths: self.figure.savefig(p, dpi=150, bbox_inches='tight')
+        self.status.value = f'saved {paths[0]} and .pdf'
+        return paths
     def _repr_mimebundle_(self, include=None, exclude=None):
         "The live widget for Jupyter, and the current figure as a PNG for renderers without a kernel (docs, GitHub)."
         import base64
         return {**self.widget._repr_mimebundle_(include=include, exclude=exclude),
                 'image/png': base64.b64encode(self.png).decode()}
 
-def _model_options(models, runs_folder): return list(models) if models else ['embedded'] + find_runs(runs_folder)
+def short_names(models: list[str]) -> list[tuple[str, str]]:
+    """(menu label, model) pairs: 'original (embedded)' for the embedded model, a run folder by its own name, or by
+    as many trailing path parts as tell it from the others."""
+    def label(m, parts):
+        if m == 'embedded': return 'original (embedded)'
+        p = Path(m); return '/'.join(p.parts[-parts:]) if p.exists() or '/' in m else m
+    for parts in range(1, 1 + max((len(Path(m).parts) for m in models), default=1)):
+        labels = [label(m, parts) for m in models]
+        if len(set(labels)) == len(labels): return list(zip(labels, models))
+    return list(zip(models, models))
+
+def _model_options(models, runs_folder): return short_names(list(models) if models else ['embedded'] + find_runs(runs_folder))
 
 class PerturbationViewer(_View):
     "Pick a model, dataset, image, attack and epsilon; see the images, the perturbation and the predictions."
@@ -225,8 +262,8 @@ class SimilarityShiftViewer(_View):
     def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs'):
         import ipywidgets as W
         options = _model_options(models, runs_folder)
-        self.left = W.Dropdown(options=options, value=options[0], description='model A')
-        self.right = W.Dropdown(options=options, value=options[-1], description='model B')
+        self.left = W.Dropdown(options=options, value=options[0][1], description='model A')
+        self.right = W.Dropdown(options=options, value=options[-1][1], description='model B')
         self.index = W.IntSlider(value=0, min=0, max=199, description='image')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
         self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
@@ -243,14 +280,14 @@ class EmbeddingViewer(_View):
     def __init__(self, models=None, dataset: str = 'suite-shape', n: int = 300, runs_folder='runs'):
         import ipywidgets as W
         options = _model_options(models, runs_folder)
-        self.models = W.SelectMultiple(options=options, value=tuple(options[:2]), description='models')
+        self.models = W.SelectMultiple(options=options, value=tuple(m for _, m in options[:2]), description='models')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
         self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
         self.color = W.Dropdown(options=['class'] + list(get_spec(dataset).hierarchies), description='color by')
         self.dataset, self.n = dataset, n
         self._build([self.models, self.attack, self.eps, self.color])
     def compute(self):
-        models = list(self.models.value) or [self.models.options[0]]
+        models = list(self.models.value) or [self.models.options[0][1]]
         return {'models': models, 'layouts': [umap_layout(m, self.dataset, self.n, self.attack.value, self.eps.value) for m in models],
                 'color_by': self.color.value}
     def draw(self, data):

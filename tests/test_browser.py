@@ -67,7 +67,7 @@ def _first_figure(page) -> str:
     return page.locator('.jp-OutputArea-output img').first.get_attribute('src')
 
 
-def test_explore_runs_in_jupyterlab_and_reacts_to_a_control(lab):
+def test_explore_runs_in_jupyterlab_and_reacts_to_a_control(lab, tmp_path):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -77,9 +77,18 @@ def test_explore_runs_in_jupyterlab_and_reacts_to_a_control(lab):
         page.locator('.widget-slider .noUi-handle').first.wait_for(timeout=180_000)
         page.locator('.jp-OutputArea-output img').first.wait_for(timeout=120_000)
         before = _first_figure(page)
+        # while the view recomputes, its status says so and its buttons are disabled: watch the page for that moment
+        page.evaluate('''() => { window.sawBusy = false; new MutationObserver(() => {
+            if (document.body.innerText.includes('computing') && document.querySelector('button.jupyter-button:disabled'))
+                window.sawBusy = true; }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true}); }''')
         handle = page.locator('.widget-slider .noUi-handle').first
         handle.focus(); handle.press('ArrowRight')                       # the image slider: image 0 -> 1
         page.wait_for_function('src => document.querySelector(".jp-OutputArea-output img").src !== src', arg=before,
                                timeout=60_000)
         assert _first_figure(page) != before
+        assert page.evaluate('window.sawBusy'), 'no busy state was shown while the view recomputed'
+        page.get_by_role('button', name='save PNG + PDF').first.click()  # the figure, as PNG and PDF, named by its settings
+        page.get_by_text('saved figures/views/perturbation_').first.wait_for(timeout=60_000)
+        saved = sorted(p.name for p in (tmp_path / 'figures' / 'views').iterdir())
+        assert [n.rsplit('.', 1)[1] for n in saved] == ['pdf', 'png'] and 'image=1' in saved[0], saved
         browser.close()
