@@ -20,12 +20,12 @@ from .evaluate import load_for_evaluation
 from .models import ZeroShotClassifier, text_bank
 
 # %% auto 0
-__all__ = ['VIEW_ATTACKS', 'view_model', 'find_runs', 'attack_images', 'perturbation_data', 'perturbation_figure',
+__all__ = ['VIEW_ATTACKS', 'VIEW_IMAGES', 'view_model', 'find_runs', 'attack_images', 'perturbation_data', 'perturbation_figure',
            'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'geometry_colors', 'geometry_figure',
-           'short_names', 'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
+           'short_names', 'next_misclassified', 'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
 
 # %% ../nbs/09_viz.ipynb
-VIEW_ATTACKS = ('pgd', 'cw', 'ensemble')
+VIEW_ATTACKS = ('pgd', 'cw', 'ensemble', 'apgd-ce', 'autoattack')
 
 @lru_cache(maxsize=8)
 def view_model(name: str):
@@ -51,6 +51,7 @@ def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = 1.0, steps: 
         dclf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, descriptions=_descriptions(spec)), 100.0, spec.classnames)
         gen = torch.Generator().manual_seed(seed)
         return pgd(EnsembleCrossEntropy(dclf, y), x, eps / 255, steps, eps / 4 / 255, model=cm.model, generator=gen)
+    if attack in ('apgd-ce', 'autoattack'): return AttackConfig(attack, eps=eps, steps=steps, seed=seed).run(clf, x, y)
     return AttackConfig('pgd', eps=eps, steps=steps, step_size=eps / 4, objective='cw' if attack == 'cw' else 'ce', seed=seed).run(clf, x, y)
 
 def _descriptions(spec) -> dict:
@@ -65,29 +66,35 @@ def perturbation_data(model: str, dataset: str, index: int, attack: str = 'pgd',
     x_adv = attack_images(cm, spec, x, y, attack, eps)
     clf = ZeroShotClassifier.from_dataset(cm, spec)
     with torch.no_grad(): p_clean, p_adv = F.softmax(clf(x), -1)[0], F.softmax(clf(x_adv), -1)[0]
-    k = min(top, len(spec.classnames))
-    tops = lambda p: [(spec.classnames[i], p[i].item()) for i in p.topk(k).indices]
+    k, true = min(top, len(spec.classnames)), y.item()
+    def tops(p):   # the top k, and the true class after them when it is not among them
+        best = p.topk(k).indices.tolist()
+        return [(spec.classnames[i], p[i].item()) for i in best + ([true] if true not in best else [])]
     delta = (x_adv - x)[0]
     return {'model': info['model'], 'dataset': dataset, 'index': index, 'attack': attack, 'eps': eps, 'label': spec.classnames[y.item()],
             'clean': x[0].permute(1, 2, 0).numpy(), 'adversarial': x_adv[0].permute(1, 2, 0).numpy(),
             'delta_linf': delta.abs().max().item() * 255, 'amplified': (0.5 + 0.5 * delta / max(delta.abs().max().item(), 1e-12)).permute(1, 2, 0).numpy(),
-            'top_clean': tops(p_clean), 'top_adversarial': tops(p_adv)}
+            'top_clean': tops(p_clean), 'top_adversarial': tops(p_adv), 'correct_adversarial': p_adv.argmax().item() == true}
 
-def perturbation_figure(data: dict, fig=None):
-    "Clean image, adversarial image, amplified perturbation, top predictions before and after."
-    fig = fig or plt.figure(figsize=(11, 3.2))
+def perturbation_figure(data: dict | list[dict], fig=None):
+    "One row per model: clean image, adversarial image, amplified perturbation, top predictions before and after."
+    rows = [data] if isinstance(data, dict) else list(data)
+    fig = fig or plt.figure(figsize=(12, 2.9 * len(rows) + 0.4))
     fig.clear()
-    axes = fig.subplots(1, 5, gridspec_kw={'width_ratios': [1, 1, 1, 1.4, 1.4]})
-    for ax, key, title in zip(axes[:3], ['clean', 'adversarial', 'amplified'],
-                              [f"clean: {data['label']}", f"{data['attack']} eps {data['eps']:g}/255",
-                               f"perturbation x{255 / max(data['delta_linf'], 1e-9):.0f} (max {data['delta_linf']:.2f}/255)"]):
-        ax.imshow(np.clip(data[key], 0, 1), interpolation='nearest'); ax.set_title(title, fontsize=9); ax.axis('off')
-    for ax, key, title in [(axes[3], 'top_clean', 'before'), (axes[4], 'top_adversarial', 'after')]:
-        names, probs = zip(*data[key])
-        colors = ['tab:green' if n == data['label'] else 'tab:gray' for n in names]
-        ax.barh(range(len(names))[::-1], probs, color=colors); ax.set_yticks(range(len(names))[::-1], names, fontsize=8)
-        ax.set_xlim(0, 1); ax.set_title(f'top predictions {title}', fontsize=9)
-    fig.suptitle(f"{data['model']} on {data['dataset']} #{data['index']}", fontsize=10)
+    axes = np.atleast_2d(fig.subplots(len(rows), 5, gridspec_kw={'width_ratios': [1, 1, 1, 1.5, 1.5]}))
+    for row, d in zip(axes, rows):
+        for ax, key, title in zip(row[:3], ['clean', 'adversarial', 'amplified'],
+                                  [f"{d['model']}\nclean: {d['label']}", f"{d['attack']} eps {d['eps']:g}/255",
+                                   f"perturbation x{255 / max(d['delta_linf'], 1e-9):.0f}\n(max {d['delta_linf']:.2f}/255)"]):
+            ax.imshow(np.clip(d[key], 0, 1), interpolation='nearest'); ax.set_title(title, fontsize=9); ax.axis('off')
+        for ax, key, title in [(row[3], 'top_clean', 'before'), (row[4], 'top_adversarial', 'after')]:
+            names, probs = zip(*d[key])
+            where = np.arange(len(names))[::-1]
+            ax.barh(where, probs, color=['tab:green' if n == d['label'] else 'tab:gray' for n in names])
+            for y, p in zip(where, probs): ax.text(min(p, 0.8) + 0.02, y, f'{100 * p:.0f}%', va='center', fontsize=7)
+            ax.set_yticks(where, names, fontsize=8); ax.set_xlim(0, 1)
+            ax.set_xlabel('probability', fontsize=8); ax.set_title(f'top predictions {title}', fontsize=9)
+    fig.suptitle(f"{rows[0]['dataset']} test image #{rows[0]['index']} (true class: {rows[0]['label']}, in green)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -111,23 +118,39 @@ def similarity_data(models: list[str], dataset: str, index: int, attack: str = '
         with torch.no_grad():
             before, after = clf.image_features(x)[0] @ texts.T, clf.image_features(x_adv)[0] @ texts.T
         out.append({'model': info['model'], 'labels': labels, 'label': spec.classnames[y.item()],
-                    'before': before.numpy(), 'after': after.numpy()})
+                    'before': before.numpy(), 'after': after.numpy(), 'dataset': dataset, 'index': index, 'attack': attack, 'eps': eps,
+                    'clean': x[0].permute(1, 2, 0).numpy(), 'adversarial': x_adv[0].permute(1, 2, 0).numpy()})
     return out
 
-def similarity_figure(data: list[dict], fig=None):
-    "Grouped bars of similarity before and after the attack, one panel per model."
-    fig = fig or plt.figure(figsize=(5.5 * len(data), 0.25 * len(data[0]['labels']) + 1.8))
+def _shown_rows(d: dict, rows: int) -> list[int]:
+    "The true class's texts, then the texts most similar to the image before or after the attack, at most `rows`."
+    true = [i for i, l in enumerate(d['labels']) if l.split(':')[0] == d['label']]
+    ranked = np.argsort(-np.maximum(d['before'], d['after'])).tolist()
+    return (true + [i for i in ranked if i not in true])[:max(rows, len(true))]
+
+def similarity_figure(data: list[dict], fig=None, rows: int = 12):
+    """The image before and after the attack, then one panel per model: its similarity to the true class's texts (bold)
+    and to the texts most similar to the image (at most `rows`), before and after the attack."""
+    import textwrap
+    shown = [_shown_rows(d, rows) for d in data]
+    fig = fig or plt.figure(figsize=(2.2 + 5.6 * len(data), 0.42 * max(map(len, shown)) + 1.6))
     fig.clear()
-    axes = np.atleast_1d(fig.subplots(1, len(data), sharex=True))
-    for ax, d in zip(axes, data):
-        pos = np.arange(len(d['labels']))[::-1]
-        ax.barh(pos + 0.2, d['before'], height=0.4, label='clean', color='tab:blue')
-        ax.barh(pos - 0.2, d['after'], height=0.4, label='adversarial', color='tab:red')
-        ax.set_yticks(pos, [l[:40] for l in d['labels']], fontsize=7)
-        for t in ax.get_yticklabels():
-            if t.get_text().split(':')[0] == d['label']: t.set_fontweight('bold')
-        ax.set_title(d['model'], fontsize=9); ax.set_xlabel('cosine similarity')
-    axes[0].legend(fontsize=8)
+    grid = fig.add_gridspec(2, 1 + len(data), width_ratios=[0.55] + [1] * len(data))
+    for r, (key, title) in enumerate([('clean', 'clean'), ('adversarial', f"{data[0]['attack']} eps {data[0]['eps']:g}/255\n(against {data[0]['model']})")]):
+        ax = fig.add_subplot(grid[r, 0]); ax.imshow(np.clip(data[0][key], 0, 1), interpolation='nearest')
+        ax.set_title(title, fontsize=8); ax.axis('off')
+    for j, (d, rows_j) in enumerate(zip(data, shown)):
+        ax = fig.add_subplot(grid[:, 1 + j])
+        pos = np.arange(len(rows_j))[::-1]
+        ax.barh(pos + 0.2, d['before'][rows_j], height=0.4, label='clean image', color='tab:blue')
+        ax.barh(pos - 0.2, d['after'][rows_j], height=0.4, label='adversarial image', color='tab:red')
+        ax.set_yticks(pos, [textwrap.fill(d['labels'][i], 42, max_lines=2, placeholder=' …') for i in rows_j], fontsize=7)
+        for t, i in zip(ax.get_yticklabels(), rows_j):
+            if d['labels'][i].split(':')[0] == d['label']: t.set_fontweight('bold')
+        ax.set_title(d['model'], fontsize=9); ax.set_xlabel('cosine similarity to the text')
+        if j == 0: ax.legend(fontsize=7, loc='lower right')
+    d = data[0]
+    fig.suptitle(f"{d['dataset']} test image #{d['index']}, true class {d['label']} (bold): {len(shown[0])} of {len(d['labels'])} texts", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -184,14 +207,16 @@ class _View:
     """Controls on top, then a save button and a status line, the figure below. Changing a control recomputes `data`
     and redraws; meanwhile every control is disabled and the status says so."""
     save_dir = Path('figures/views')   # where the save button writes
-    def _build(self, controls: list):
+    def _build(self, controls: list, rows: list | None = None, passive: tuple = ()):
+        "`controls` redraw on change; `passive` ones (buttons, filters) only act and are disabled with them; `rows` lays all out."
         import ipywidgets as W
-        self.controls, self.out, self.figure = controls, W.Output(), None
+        self.controls, self.out, self.figure = controls + list(passive), W.Output(), None
         self.status = W.HTML()
         self.save = W.Button(description='save PNG + PDF', tooltip=f'write the figure to {self.save_dir}, the settings in its name')
         self.save.on_click(lambda _: self.save_figure())
         for c in controls: c.observe(lambda change: self.update(), 'value')
-        self.widget = W.VBox([W.HBox(controls[:3]), W.HBox(controls[3:]), W.HBox([self.save, self.status]), self.out])
+        rows = rows or [controls[:3], controls[3:]]
+        self.widget = W.VBox([W.HBox(r) for r in rows] + [W.HBox([self.save, self.status]), self.out])
         self.update()
     def _busy(self, message: str = ''):
         "Disable every control while computing (the front end shows it at once), and say what is going on."
@@ -215,7 +240,7 @@ class _View:
         def shown(c):
             label = getattr(c, 'label', None)   # menus show labels (short model names); sliders have none
             return '+'.join(label) if isinstance(label, tuple) else label if label is not None else c.value
-        return '_'.join(f"{c.description.split(' (')[0].replace(' ', '')}={shown(c)}" for c in self.controls)
+        return '_'.join(f"{c.description.split(' (')[0].replace(' ', '')}={shown(c)}" for c in self.controls if hasattr(c, 'value'))
     def save_figure(self, folder=None) -> list[Path]:
         "Write the current figure as PNG and PDF, named by the view and its settings; the status line shows where."
         folder = Path(folder or self.save_dir); folder.mkdir(parents=True, exist_ok=True)
@@ -243,35 +268,83 @@ def short_names(models: list[str]) -> list[tuple[str, str]]:
 
 def _model_options(models, runs_folder): return short_names(list(models) if models else ['embedded'] + find_runs(runs_folder))
 
+VIEW_IMAGES = 200   # the views show the first 200 images of a test split (the suite's are in random order)
+
+def next_misclassified(model: str, dataset: str, start: int, attack: str = 'pgd', eps: float = 1.0, label: str | None = None,
+                       batch: int = 50) -> int | None:
+    "The first image after `start` (of class `label`, if given) that `model` gets wrong under the attack; None if none is left."
+    cm, _ = view_model(model)
+    x, y, spec = _test_images(dataset, VIEW_IMAGES)
+    candidates = [i for i in range(start + 1, len(y)) if label is None or spec.classnames[y[i]] == label]
+    clf = ZeroShotClassifier.from_dataset(cm, spec)
+    for b in range(0, len(candidates), batch):   # attacked a batch at a time: one image at a time would be slow
+        idx = torch.tensor(candidates[b:b + batch])
+        x_adv = attack_images(cm, spec, x[idx], y[idx], attack, eps)
+        with torch.no_grad(): wrong = clf(x_adv).argmax(-1) != y[idx]
+        if wrong.any(): return int(idx[wrong.nonzero()[0, 0]])
+    return None
+
 class PerturbationViewer(_View):
-    "Pick a model, dataset, image, attack and epsilon; see the images, the perturbation and the predictions."
+    """Two models (or one) on one test image: pick the dataset, a class, the image or the next one model A gets wrong
+    under the attack, the attack and epsilon; see the images, the perturbation and the predictions with the true class."""
     def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs'):
         import ipywidgets as W
         from saft_nb.evaluate import suite_datasets
-        self.model = W.Dropdown(options=_model_options(models, runs_folder), description='model')
+        options = _model_options(models, runs_folder)
+        self.model = W.Dropdown(options=options, value=options[0][1], description='model A')
+        self.other = W.Dropdown(options=[('(none)', '')] + options, value=options[-1][1] if len(options) > 1 else '', description='model B')
         self.dataset = W.Dropdown(options=suite_datasets(), value=dataset, description='dataset')
-        self.index = W.IntSlider(value=0, min=0, max=199, description='image')
+        self.index = W.IntSlider(value=0, min=0, max=VIEW_IMAGES - 1, description='image')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
         self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
-        self._build([self.model, self.dataset, self.index, self.attack, self.eps])
-    def compute(self): return perturbation_data(self.model.value, self.dataset.value, self.index.value, self.attack.value, self.eps.value)
+        self.label = W.Dropdown(options=self._classes(dataset), description='class')
+        self.next = W.Button(description='next misclassified', tooltip="the next image (of the class chosen) that model A gets wrong under the attack")
+        self.label.observe(lambda change: self._first_of_class(), 'value')
+        self.dataset.observe(lambda change: setattr(self.label, 'options', self._classes(change['new'])), 'value')
+        self.next.on_click(lambda _: self.jump_to_next_misclassified())
+        controls = [self.model, self.other, self.dataset, self.index, self.attack, self.eps]
+        self._build(controls, rows=[[self.model, self.other, self.dataset], [self.label, self.index, self.next], [self.attack, self.eps]],
+                    passive=(self.label, self.next))
+    @staticmethod
+    def _classes(dataset): return ['any'] + list(get_spec(dataset).classnames)
+    def _first_of_class(self):
+        if self.label.value == 'any': return
+        _, y, spec = _test_images(self.dataset.value, VIEW_IMAGES)
+        found = (y == spec.classnames.index(self.label.value)).nonzero()
+        if len(found): self.index.value = int(found[0, 0])
+        else: self.status.value = f'no {self.label.value} among the first {VIEW_IMAGES} images'
+    def jump_to_next_misclassified(self) -> int | None:
+        "Move the image slider to the next image model A gets wrong under the attack (of the chosen class); the status says if none is left."
+        self._busy('searching…')
+        try:
+            found = next_misclassified(self.model.value, self.dataset.value, self.index.value, self.attack.value, self.eps.value,
+                                       None if self.label.value == 'any' else self.label.value)
+        finally: self._busy()
+        if found is None: self.status.value = f'no later image of the first {VIEW_IMAGES} is misclassified'
+        else: self.index.value = found
+        return found
+    def compute(self):
+        models = [self.model.value] + ([self.other.value] if self.other.value else [])
+        return [perturbation_data(m, self.dataset.value, self.index.value, self.attack.value, self.eps.value) for m in models]
     def draw(self, data): return perturbation_figure(data)
 
 class SimilarityShiftViewer(_View):
     "One image's similarity to every class prompt (or description) before and after the attack, for two models."
     def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs'):
         import ipywidgets as W
+        from saft_nb.evaluate import suite_datasets
         options = _model_options(models, runs_folder)
         self.left = W.Dropdown(options=options, value=options[0][1], description='model A')
         self.right = W.Dropdown(options=options, value=options[-1][1], description='model B')
-        self.index = W.IntSlider(value=0, min=0, max=199, description='image')
+        self.index = W.IntSlider(value=0, min=0, max=VIEW_IMAGES - 1, description='image')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
         self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
         self.texts = W.ToggleButtons(options=['prompts', 'descriptions'], description='texts')
-        self.dataset = dataset
-        self._build([self.left, self.right, self.index, self.attack, self.eps, self.texts])
+        self.dataset = W.Dropdown(options=suite_datasets(), value=dataset, description='dataset')
+        self._build([self.left, self.right, self.dataset, self.index, self.attack, self.eps, self.texts],
+                    rows=[[self.left, self.right, self.dataset], [self.index, self.attack, self.eps], [self.texts]])
     def compute(self):
-        return similarity_data([self.left.value, self.right.value], self.dataset, self.index.value, self.attack.value,
+        return similarity_data([self.left.value, self.right.value], self.dataset.value, self.index.value, self.attack.value,
                                self.eps.value, descriptions=self.texts.value == 'descriptions')
     def draw(self, data): return similarity_figure(data)
 
