@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_viz.ipynb 2
 from __future__ import annotations
-import re
+import re, warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,15 +14,17 @@ import torch
 import torch.nn.functional as F
 
 from .attacks import AttackConfig, EnsembleCrossEntropy, pgd
+from .core import ConfigError
 from .data import Hierarchy, get_spec, load_dataset
 from .descriptions import dataset_descriptions, descriptions_for
 from .evaluate import load_for_evaluation
 from .models import ZeroShotClassifier, text_bank
 
 # %% auto 0
-__all__ = ['VIEW_ATTACKS', 'VIEW_IMAGES', 'view_model', 'find_runs', 'attack_images', 'perturbation_data', 'perturbation_figure',
-           'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'geometry_colors', 'geometry_figure',
-           'short_names', 'next_misclassified', 'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
+__all__ = ['VIEW_ATTACKS', 'PROJECTIONS', 'VIEW_IMAGES', 'view_model', 'find_runs', 'attack_images', 'perturbation_data',
+           'perturbation_figure', 'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'pca_layout',
+           'color_choices', 'geometry_colors', 'geometry_figure', 'short_names', 'next_misclassified',
+           'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
 
 # %% ../nbs/09_viz.ipynb
 VIEW_ATTACKS = ('pgd', 'cw', 'ensemble', 'apgd-ce', 'autoattack')
@@ -163,8 +165,10 @@ def embeddings(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps:
     x_adv = attack_images(cm, spec, x, y, attack, eps)
     clf = ZeroShotClassifier.from_dataset(cm, spec)
     with torch.no_grad(): clean, adv = clf.image_features(x), clf.image_features(x_adv)
+    attributes = getattr(load_dataset(dataset, 'test').items, 'attributes', None)   # the suite's: every image's 5 attributes
     return {'model': info['model'], 'clean': clean.numpy(), 'adversarial': adv.numpy(), 'text': clf.weights.numpy(),
-            'labels': y.numpy(), 'classnames': list(spec.classnames), 'spec': spec}
+            'labels': y.numpy(), 'classnames': list(spec.classnames), 'spec': spec,
+            'attributes': None if attributes is None else np.asarray(attributes)[:len(y)]}
 
 @lru_cache(maxsize=32)
 def umap_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -172,33 +176,75 @@ def umap_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps
     import umap
     e = embeddings(model, dataset, n, attack, eps)
     points = np.concatenate([e['clean'], e['adversarial'], e['text']])
-    return umap.UMAP(n_neighbors=15, min_dist=0.2, metric='cosine', random_state=seed).fit_transform(points)
+    with warnings.catch_warnings():   # a seeded UMAP runs on one thread, and says so with a warning: the seed is the point
+        warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
+        return umap.UMAP(n_neighbors=15, min_dist=0.2, metric='cosine', random_state=seed).fit_transform(points)
 
-def geometry_colors(e: dict, color_by: str = 'class') -> tuple[np.ndarray, list[str]]:
-    "Group index of every image and of every class text, and the group names: classes, or superclasses of a tree."
-    if color_by == 'class': return np.arange(len(e['classnames'])), e['classnames']
+@lru_cache(maxsize=32)
+def pca_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0) -> np.ndarray:
+    "2-d PCA of [clean; adversarial; text] embeddings: instant, and linear."
+    e = embeddings(model, dataset, n, attack, eps)
+    points = np.concatenate([e['clean'], e['adversarial'], e['text']])
+    centered = points - points.mean(0)
+    return centered @ np.linalg.svd(centered, full_matrices=False)[2][:2].T
+
+PROJECTIONS = {'PCA': pca_layout, 'UMAP': umap_layout}
+
+def color_choices(dataset: str) -> list[str]:
+    "What the embedding view can color by: class, the dataset's class trees, and on the suite every image attribute."
+    from saft_nb.suite import ATTRIBUTES
+    return ['class'] + list(get_spec(dataset).hierarchies) + ([f'attribute: {a}' for a in ATTRIBUTES] if dataset.startswith('suite-') else [])
+
+def geometry_colors(e: dict, color_by: str = 'class') -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """(group of every image, group names, group of every class text or None when texts have no group): by class, by
+    superclass of a tree, or by a suite attribute ('attribute: color')."""
+    if color_by == 'class': return e['labels'], e['classnames'], np.arange(len(e['classnames']))
+    if color_by.startswith('attribute: '):
+        from saft_nb.suite import ATTRIBUTES, VALUES
+        name = color_by.removeprefix('attribute: ')
+        if e['attributes'] is None: raise ConfigError(f"{e['spec'].name} has no image attributes to color by; only the suite's do.")
+        return e['attributes'][:, ATTRIBUTES.index(name)], list(VALUES[name]), None
     tree = Hierarchy.load(color_by)
-    level = 1
-    return tree.labels_at(level, e['classnames']), tree.nodes_at(level)
+    text_groups = tree.labels_at(1, e['classnames'])
+    return text_groups[e['labels']], tree.nodes_at(1), text_groups
+
+def _palette(color_by: str, names: list[str]) -> list:
+    "A color per group; colored by the suite's color attribute, each group in its own color."
+    if color_by == 'attribute: color':
+        from saft_nb.suite import COLOR_RGB
+        return [np.array(COLOR_RGB[n]) / 255 for n in names]
+    cmap = plt.get_cmap('tab10' if len(names) <= 10 else 'tab20')
+    return [cmap(g % cmap.N) for g in range(len(names))]
 
 def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0,
-                    color_by: str = 'class', fig=None):
-    "One UMAP panel per model."
-    fig = fig or plt.figure(figsize=(4.6 * len(models), 4.4))
+                    color_by: str = 'class', projection: str = 'PCA', fig=None):
+    "One panel per model: clean images (dots) joined to their adversarial copies (crosses), and the class texts (stars)."
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    fig = fig or plt.figure(figsize=(4.6 * len(models) + 2.2, 4.6))
     fig.clear()
     axes = np.atleast_1d(fig.subplots(1, len(models)))
     for ax, model in zip(axes, models):
-        e, xy = embeddings(model, dataset, n, attack, eps), umap_layout(model, dataset, n, attack, eps)
-        class_group, names = geometry_colors(e, color_by)
-        cmap = plt.get_cmap('tab10' if len(names) <= 10 else 'tab20')
+        e, xy = embeddings(model, dataset, n, attack, eps), PROJECTIONS[projection](model, dataset, n, attack, eps)
+        groups, names, text_groups = geometry_colors(e, color_by)
+        palette = _palette(color_by, names)
         m = len(e['labels'])
+        ax.add_collection(LineCollection(np.stack([xy[:m], xy[m:2 * m]], 1), colors='0.6', linewidths=0.4, alpha=0.5))
         for g, name in enumerate(names):
-            sel = class_group[e['labels']] == g
-            ax.scatter(*xy[:m][sel].T, s=8, color=cmap(g % cmap.N), label=name, alpha=0.7)
-            ax.scatter(*xy[m:2 * m][sel].T, s=14, color=cmap(g % cmap.N), marker='x', alpha=0.7)
-            ax.scatter(*xy[2 * m:][class_group == g].T, s=160, color=cmap(g % cmap.N), marker='*', edgecolor='k')
-        ax.set_title(f"{e['model']}: {dataset} ({attack} eps {eps:g}/255)", fontsize=9); ax.set_xticks([]); ax.set_yticks([])
-    axes[-1].legend(fontsize=7, markerscale=1.5, loc='center left', bbox_to_anchor=(1, 0.5))
+            sel = groups == g
+            ax.scatter(*xy[:m][sel].T, s=9, color=palette[g], label=name, alpha=0.8)
+            ax.scatter(*xy[m:2 * m][sel].T, s=14, color=palette[g], marker='x', alpha=0.8)
+        texts = xy[2 * m:]
+        ax.scatter(*texts.T, s=170, marker='*', edgecolor='k', linewidths=0.6,
+                   color=[palette[g] for g in text_groups] if text_groups is not None else 'white')
+        ax.set_title(f"{e['model']}: {dataset}\n{attack} eps {eps:g}/255, {projection}, n={m}", fontsize=9)
+        ax.set_xticks([]); ax.set_yticks([])
+    colors = axes[-1].legend(fontsize=7, markerscale=1.5, loc='upper left', bbox_to_anchor=(1.01, 1), title=color_by, title_fontsize=7)
+    axes[-1].add_artist(colors)
+    markers = [Line2D([], [], ls='', marker='o', color='0.3', label='clean image'), Line2D([], [], ls='', marker='x', color='0.3', label='adversarial image'),
+               Line2D([], [], ls='', marker='*', markersize=11, markeredgecolor='k', color='white', label='class text'),
+               Line2D([], [], color='0.6', label='clean to adversarial')]
+    axes[-1].legend(handles=markers, fontsize=7, loc='lower left', bbox_to_anchor=(1.01, 0))
     fig.tight_layout()
     return fig
 
@@ -349,19 +395,21 @@ class SimilarityShiftViewer(_View):
     def draw(self, data): return similarity_figure(data)
 
 class EmbeddingViewer(_View):
-    "UMAP of clean and adversarial image embeddings and class texts for several models, colored by class or superclass."
+    "A map (PCA or UMAP) of clean and adversarial image embeddings and class texts for several models, colored by class, superclass or attribute."
     def __init__(self, models=None, dataset: str = 'suite-shape', n: int = 300, runs_folder='runs'):
         import ipywidgets as W
         options = _model_options(models, runs_folder)
         self.models = W.SelectMultiple(options=options, value=tuple(m for _, m in options[:2]), description='models')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
         self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
-        self.color = W.Dropdown(options=['class'] + list(get_spec(dataset).hierarchies), description='color by')
+        self.color = W.Dropdown(options=color_choices(dataset), description='color by')
+        self.projection = W.ToggleButtons(options=list(PROJECTIONS), description='map')
         self.dataset, self.n = dataset, n
-        self._build([self.models, self.attack, self.eps, self.color])
+        self._build([self.models, self.attack, self.eps, self.color, self.projection])
     def compute(self):
         models = list(self.models.value) or [self.models.options[0][1]]
-        return {'models': models, 'layouts': [umap_layout(m, self.dataset, self.n, self.attack.value, self.eps.value) for m in models],
-                'color_by': self.color.value}
+        layout = PROJECTIONS[self.projection.value]
+        return {'models': models, 'layouts': [layout(m, self.dataset, self.n, self.attack.value, self.eps.value) for m in models],
+                'color_by': self.color.value, 'projection': self.projection.value}
     def draw(self, data):
-        return geometry_figure(data['models'], self.dataset, self.n, self.attack.value, self.eps.value, data['color_by'])
+        return geometry_figure(data['models'], self.dataset, self.n, self.attack.value, self.eps.value, data['color_by'], data['projection'])
