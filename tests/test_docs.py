@@ -48,7 +48,7 @@ def test_home_page_has_the_results_table_figures_and_navigation(site, page):
     assert _loaded_images(page, 'img[src*="tradeoff"]') == 1
     sidebar = page.locator('.sidebar-tree')
     for caption in ('Tutorials', 'Library'): assert sidebar.get_by_text(caption).count() >= 1
-    for href in ('train.html', 'training.html', 'attacks.html', 'explore.html', 'results.html', 'leaderboard.html', 'zoo.html'):
+    for href in ('train.html', 'training.html', 'attacks.html', 'explore.html', 'results.html', 'leaderboard.html', 'zoo.html', 'calibration.html'):
         assert sidebar.locator(f'a[href="{href}"]').count() == 1, href
 
 
@@ -59,6 +59,12 @@ def test_api_page_shows_signatures_and_examples(site, page):
     assert 'pgd (objective:' in text and 'x:torch.Tensor, eps:float, steps:int, step_size:float' in text   # pgd's signature
     assert page.locator('#attackconfig').inner_text() == 'AttackConfig'   # the anchor nbdev's API links point to
     assert page.locator('div.cell_input').count() > 10                         # the runnable examples under each unit
+
+
+def test_printed_lines_of_a_cell_share_one_box(site, page):
+    page.goto(f'{site}/evaluate.html')
+    boxes = page.evaluate('''[...document.querySelectorAll('.cell_output')].map(o => o.querySelectorAll(':scope > .output.stream').length)''')
+    assert boxes and max(boxes) == 1, boxes                  # not one box per print
 
 
 def test_widgets_appear_as_their_static_figures(site, page):

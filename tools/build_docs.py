@@ -107,6 +107,7 @@ copyright = {cfg.copyright!r}
 html_title = {cfg.title!r}
 extensions = ['myst_nb']
 nb_execution_mode = 'off'                 # pages show the outputs saved in nbs/
+nb_merge_streams = True                   # a cell's printed lines in one box, not one box per print
 myst_enable_extensions = ['dollarmath', 'colon_fence']
 html_theme = 'furo'
 html_static_path = []
