@@ -22,9 +22,9 @@ from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text
 
 # %% auto 0
 __all__ = ['TRAINS', 'METHODS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'MethodContext', 'AttackDefaults', 'Method', 'register_method',
-           'get_method', 'train_accuracy', 'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT', 'PlainAdversarial',
-           'attention_maps', 'TGAZSR', 'SAFT', 'hyperspherical_energy', 'TIMA', 'expmap0', 'poincare_distance',
-           'einstein_midpoint', 'Hierarchical']
+           'option_parameters', 'get_method', 'train_accuracy', 'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT',
+           'PlainAdversarial', 'attention_maps', 'TGAZSR', 'SAFT', 'hyperspherical_energy', 'TIMA', 'expmap0',
+           'poincare_distance', 'einstein_midpoint', 'Hierarchical', 'method_defaults']
 
 # %% ../nbs/06_methods.ipynb
 @dataclass
@@ -97,10 +97,15 @@ def register_method(cls: type) -> type:
     METHODS[cls.name] = cls
     return cls
 
+def option_parameters(cls: type) -> list:
+    "The options a method class takes, as `inspect.Parameter`s (none for a method without an `__init__` of its own)."
+    return [p for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
 def get_method(name: str, **options) -> Method:
     "An instance of the registered method `name` with `options`; unknown names and options list the known ones."
     cls = METHODS[check_choice('method', name, sorted(METHODS))]
-    known = [p for p in inspect.signature(cls.__init__).parameters if p != 'self']
+    known = [p.name for p in option_parameters(cls)]
     unknown = sorted(set(options) - set(known))
     if unknown: raise ConfigError(f"Method {name!r} has no option(s) {unknown}; its options are: {', '.join(known) or 'none'}.")
     return cls(**options)
@@ -460,3 +465,18 @@ class Hierarchical(Method):
         loss = align + self.lambda1 * neighbourhood + self.lambda2 * (gap_label + gap_intra)
         return loss, {'align': align.item(), 'neighbourhood': neighbourhood.item(), 'gap_label': gap_label.item(),
                       'gap_intra': gap_intra.item(), 'train_robust_acc': train_accuracy(leaf, y)}
+
+# %% ../nbs/06_methods.ipynb
+def method_defaults():
+    "A table of every registered method's defaults: paper, trained parameters, training attack, epochs, cost, recipe, options."
+    import pandas as pd
+    rows = []
+    for name in sorted(METHODS):
+        cls = METHODS[name]
+        options = option_parameters(cls)
+        trained = cls.trains != 'none'   # the original model has no training attack or epochs
+        rows.append({'method': name, 'paper': cls.paper, 'trains': cls.trains,
+                     'attack eps': cls.attack.eps if trained else None, 'attack steps': cls.attack.steps if trained else None,
+                     'attack step': cls.attack.step_size if trained else None, 'suite epochs': cls.epochs if trained else None, 'forward passes': cls.forward_passes if trained else None, 'recipe': cls.recipe or '',
+                     'options': ', '.join(f'{p.name}={p.default!r}' if p.default is not inspect.Parameter.empty else p.name for p in options)})
+    return pd.DataFrame(rows).set_index('method')
