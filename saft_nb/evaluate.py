@@ -344,6 +344,12 @@ def wilson_interval(correct, n, z: float = Z95) -> tuple[float, float]:
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return 100 * (centre - half), 100 * (centre + half)
 
+def _mean_variance(p, n):
+    """Variance (in %²) of the mean over datasets of independent proportions `p` (fractions) of `n` images each, the last
+    axis being the datasets; plus-four (two more correct and two more wrong images), so never zero at 0% or 100%."""
+    q = (p * n + 2) / (n + 4)
+    return 100 ** 2 * (q * (1 - q) / (n + 4)).sum(axis=p.ndim - 1) / p.shape[-1] ** 2
+
 def _worst(rows: pd.DataFrame) -> pd.DataFrame:
     "One row per model and dataset: the one with the lowest accuracy (the worst target of an attack with several)."
     return rows.sort_values('accuracy').groupby(['model', 'dataset'], as_index=False).first()
@@ -363,8 +369,7 @@ def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.D
         p = rows.pivot_table(index='model', columns='dataset', values='accuracy').loc[models] / 100
         n = rows.pivot_table(index='model', columns='dataset', values='n').loc[models]
         out[kind] = 100 * p.mean(axis=1)
-        adjusted = (p * n + 2) / (n + 4)   # plus-four: an interval of nonzero width at 0% and 100%, as Wilson's is
-        out[f'{kind} ±'] = 100 * Z95 * np.sqrt((adjusted * (1 - adjusted) / (n + 4)).sum(axis=1)) / p.shape[1]
+        out[f'{kind} ±'] = Z95 * np.sqrt(_mean_variance(p, n))   # plus-four: nonzero width at 0% and 100%, as Wilson's
     for dataset in sorted(set(robust.dataset)):
         for kind, rows in (('clean', clean), ('robust', robust)):
             r = rows[rows.dataset == dataset].set_index('model').loc[models]
@@ -402,11 +407,10 @@ def _group_stats(rows: pd.DataFrame) -> dict:
     "Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean."
     per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='accuracy')
     seeds = per_seed.mean(axis=1)
-    q = rows.groupby('dataset').apply(lambda r: (r.accuracy.mean() / 100 * r.n.mean() + 2) / (r.n.mean() + 4), include_groups=False)
-    n = rows.groupby('dataset').n.mean()
-    image = 100 ** 2 * (q * (1 - q) / (n + 4)).sum() / len(q) ** 2
+    per_dataset = rows.groupby('dataset')[['accuracy', 'n']].mean()   # accuracy averaged over the seeds
     training = seeds.var(ddof=1) / len(seeds) if len(seeds) > 1 else 0.0
-    return {'mean': seeds.mean(), 'training': training, 'seeds': len(seeds), 'image': image, 'images': n.sum()}
+    return {'mean': seeds.mean(), 'training': training, 'seeds': len(seeds),
+            'image': _mean_variance(per_dataset.accuracy / 100, per_dataset.n), 'images': per_dataset.n.sum()}
 
 def _dof(parts: list[tuple[float, float]]) -> float:
     "Welch-Satterthwaite degrees of freedom of a sum of variances, each with its own degrees of freedom."
@@ -415,6 +419,10 @@ def _dof(parts: list[tuple[float, float]]) -> float:
     return total * total / denominator if denominator > 0 else float('inf')
 
 def _parts(s: dict) -> list[tuple[float, float]]: return [(s['training'], max(1, s['seeds'] - 1)), (s['image'], s['images'] - 1)]
+
+def _half_width(parts: list[tuple[float, float]]) -> float:
+    "95% half-width of a sum of independent variances: the t quantile at its Welch-Satterthwaite degrees of freedom."
+    return _t95(_dof(parts)) * np.sqrt(sum(v for v, _ in parts))
 
 def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: float = 1.0, reference: str = 'tecoa') -> pd.DataFrame:
     """Methods x (clean and robust accuracy on the `seen` datasets and on the others, each as the mean over datasets and
@@ -441,12 +449,11 @@ def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: fl
         for kind in ('clean', 'robust'):
             col = f'{kind} {group}'
             out[col] = [stats[m, kind, group]['mean'] for m in methods]
-            out[f'{col} ±'] = [_t95(_dof(_parts(stats[m, kind, group]))) * np.sqrt(sum(v for v, _ in _parts(stats[m, kind, group]))) for m in methods]
+            out[f'{col} ±'] = [_half_width(_parts(stats[m, kind, group])) for m in methods]
             marks = []
             for m in methods:
                 a, b = stats[m, kind, group], stats[reference, kind, group]
-                parts = _parts(a) + _parts(b)
-                diff, half = a['mean'] - b['mean'], _t95(_dof(parts)) * np.sqrt(sum(v for v, _ in parts))
+                diff, half = a['mean'] - b['mean'], _half_width(_parts(a) + _parts(b))
                 marks.append('' if m == reference or abs(diff) <= half else ('▲' if diff > 0 else '▼'))
             out[f'{col} vs {reference}'] = marks
     out.attrs.update(groups=groups, attack=attack, eps=eps, reference=reference,
@@ -455,7 +462,7 @@ def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: fl
 
 def seed_table_markdown(table: pd.DataFrame) -> str:
     "`seed_summary` as a README table: mean ± half-width with the significance mark, one column per group and kind."
-    cols = [c for c in table.columns if c.startswith(('clean ', 'robust ')) and not c.endswith(('±',)) and ' vs ' not in c]
+    cols = [c for c in table.columns if c.startswith(('clean ', 'robust ')) and not c.endswith('±') and ' vs ' not in c]
     names = {'none': 'original (no fine-tuning)'}
     lines = ['| method | seeds | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 2)]
     for method, r in table.iterrows():

@@ -474,9 +474,9 @@ def method_defaults():
     for name in sorted(METHODS):
         cls = METHODS[name]
         options = option_parameters(cls)
-        trained = cls.trains != 'none'   # the original model has no training attack or epochs
-        rows.append({'method': name, 'paper': cls.paper, 'trains': cls.trains,
-                     'attack eps': cls.attack.eps if trained else None, 'attack steps': cls.attack.steps if trained else None,
-                     'attack step': cls.attack.step_size if trained else None, 'suite epochs': cls.epochs if trained else None, 'forward passes': cls.forward_passes if trained else None, 'recipe': cls.recipe or '',
+        training = {'attack eps': cls.attack.eps, 'attack steps': cls.attack.steps, 'attack step': cls.attack.step_size,
+                    'suite epochs': cls.epochs, 'forward passes': cls.forward_passes}
+        if cls.trains == 'none': training = dict.fromkeys(training)   # the original model has no training attack or epochs
+        rows.append({'method': name, 'paper': cls.paper, 'trains': cls.trains, **training, 'recipe': cls.recipe or '',
                      'options': ', '.join(f'{p.name}={p.default!r}' if p.default is not inspect.Parameter.empty else p.name for p in options)})
     return pd.DataFrame(rows).set_index('method')

@@ -41,8 +41,11 @@ def find_runs(folder='runs') -> list[str]:
     return sorted(str(p.parent) for p in Path(folder).rglob('best.safetensors')) if Path(folder).exists() else []
 
 @lru_cache(maxsize=16)
+def _test_split(dataset: str): return load_dataset(dataset, 'test')
+
+@lru_cache(maxsize=16)
 def _test_images(dataset: str, n: int):
-    ds = load_dataset(dataset, 'test')
+    ds = _test_split(dataset)
     n = min(n, len(ds))
     return torch.stack([ds[i][0] for i in range(n)]), torch.tensor([ds[i][1] for i in range(n)]), ds.spec
 
@@ -165,7 +168,7 @@ def embeddings(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps:
     x_adv = attack_images(cm, spec, x, y, attack, eps)
     clf = ZeroShotClassifier.from_dataset(cm, spec)
     with torch.no_grad(): clean, adv = clf.image_features(x), clf.image_features(x_adv)
-    attributes = getattr(load_dataset(dataset, 'test').items, 'attributes', None)   # the suite's: every image's 5 attributes
+    attributes = getattr(_test_split(dataset).items, 'attributes', None)   # the suite's: every image's 5 attributes
     return {'model': info['model'], 'clean': clean.numpy(), 'adversarial': adv.numpy(), 'text': clf.weights.numpy(),
             'labels': y.numpy(), 'classnames': list(spec.classnames), 'spec': spec,
             'attributes': None if attributes is None else np.asarray(attributes)[:len(y)]}
