@@ -312,16 +312,16 @@ OBJECTIVES = {'ce': CrossEntropy, 'cw': CWMargin, 'ensemble': EnsembleCrossEntro
 @dataclass
 class AttackConfig:
     "An attack on a zero-shot classifier; `eps` and `step_size` in units of 1/255."
-    attack: str = 'pgd'
-    norm: str = 'linf'
-    eps: float = 1.0
-    steps: int = 10
+    attack: str = 'pgd'                # pgd, apgd-ce, apgd-dlr, apgd-t or autoattack (CW: pgd with objective 'cw')
+    norm: str = 'linf'                 # 'linf' or 'l2'
+    eps: float = 1.0                   # the radius, 1/255 units of the [0,1] pixel range
+    steps: int = 10                    # iterations (per restart)
     step_size: float | None = None   # None: 2.5 * eps / steps (Madry et al.'s rule), or 1/255 if that is larger
     restarts: int = 1                # pgd, apgd-ce, apgd-dlr, and autoattack's apgd-ce and apgd-dlr
     objective: str = 'ce'            # pgd only; APGD-CE uses 'ce', APGD-DLR and APGD-T (targeted) DLR
     components: tuple = ('apgd-ce', 'apgd-t')   # autoattack only: the APGD attacks it runs, in order
-    momentum: float = 0.0
-    random_init: bool = True
+    momentum: float = 0.0              # pgd: momentum of the ascent direction (0: plain PGD)
+    random_init: bool = True           # pgd only: start at a uniform point of the eps-ball, not at the image
     seed: int | None = 0             # seeds the random starts, so that a run is repeatable
 
     def validate(self) -> 'AttackConfig':

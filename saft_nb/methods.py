@@ -144,7 +144,10 @@ class PMGAFT(Method):
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'pmg-aft', 7    # + the student on clean images (3) and the original on adversarial ones (1)
     notes = "form='paper' (default): logits at scale 100, KL averaged over the batch, CLIP's normalization; form='official': the code's cosines, summed KL, ImageNet's mean and std."
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0, form: str = 'paper'):
+    def __init__(self,
+                 alpha: float = 1.0,    # weight of KL(the frozen original's outputs on adversarial images || the student's)
+                 beta: float = 1.0,     # weight of KL(the student's outputs on clean images || on adversarial ones)
+                 form: str = 'paper'):  # 'paper' or 'official' (see notes)
         self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
         self.form = check_choice('form', form, ['paper', 'official'])
         self.scale, self.reduction = (100.0, 'batchmean') if form == 'paper' else (1.0, 'sum')
@@ -187,7 +190,10 @@ class AGFT(Method):
     name, paper = 'agft', 'Cui et al., Alignment-Guided Fine-Tuning for Zero-Shot Adversarial Robustness of VLMs, CVPR 2026'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'agft', 4   # + the original on clean images
-    def __init__(self, scale: float = 180.0, gamma: float = 0.4): self.scale, self.gamma = scale, gamma
+    def __init__(self,
+                 scale: float = 180.0,  # logit scale of the student's adversarial logits
+                 gamma: float = 0.4):   # temperature factor: the soft targets use logits at gamma * scale
+        self.scale, self.gamma = scale, gamma
     def _cosines(self, clf, x): return clf.image_features(x).float() @ clf.weights.T
     def soft_targets(self, ctx, x):
         with torch.no_grad(): return F.softmax(self.gamma * self.scale * self._cosines(ctx.teacher_clf, x), -1)
@@ -240,7 +246,9 @@ class TGAZSR(Method):
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'tga-zsr', 7    # + the student on clean images (3) and the original on them (1)
     notes = "Attention maps as the official code makes them; the frozen model's maps under no_grad (the code builds a graph through it)."
-    def __init__(self, alpha: float = 0.08, beta: float = 0.05):
+    def __init__(self,
+                 alpha: float = 0.08,   # weight of the adversarial attention maps' distance to the original's clean ones
+                 beta: float = 0.05):   # weight of the clean attention maps' distance to the original's clean ones
         self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
     def classifier(self, ctx) -> ZeroShotClassifier: return ctx.clf
     def class_texts(self, clf) -> torch.Tensor: return clf.weights[None]        # K x C x d text features of the loss
@@ -266,8 +274,12 @@ class SAFT(TGAZSR):
     name, paper = 'saft', 'Zhang et al., Semantic-aware Adversarial Fine-tuning for CLIP, TMLR 2026 (arXiv 2602.12461)'
     recipe = 'saft'
     notes = "Exact normalized class-name matching with a report; any number of classes; text features computed once."
-    def __init__(self, descriptions: str | None = None, k: int = 5, alpha: float = 0.08, beta: float = 0.05,
-                 too_few: str = 'repeat'):
+    def __init__(self,
+                 descriptions: str | None = None,  # a description file, {class: [sentences]} (None: the dataset's own)
+                 k: int = 5,                       # descriptions per class in the ensemble
+                 alpha: float = 0.08,              # TGA-ZSR's adversarial attention weight
+                 beta: float = 0.05,               # TGA-ZSR's clean attention weight
+                 too_few: str = 'repeat'):         # a class with fewer than k (or none): 'repeat' its descriptions, or 'template': k training prompts instead
         super().__init__(alpha, beta)
         self.descriptions, self.k = descriptions, check_number('k', k, lo=1, integer=True)
         self.too_few = check_choice('too_few', too_few, ['repeat', 'template'])
@@ -308,7 +320,11 @@ class TIMA(Method):
     trains = 'visual+text-projection'
     forward_passes = 7              # + the student on clean images (3) and the original on them (1)
     notes = "No public code: every formula and weight here is our reading of the abstracts, stated in the docs."
-    def __init__(self, margin: float = 0.05, mhe: float = 0.1, text_distill: float = 1.0, image_distill: float = 1.0):
+    def __init__(self,
+                 margin: float = 0.05,          # mean class-pair margin, scaled by the original's text distances
+                 mhe: float = 0.1,              # weight of the class texts' hyperspherical energy (their spread)
+                 text_distill: float = 1.0,     # weight of the KL to the original's text-side class distribution
+                 image_distill: float = 1.0):   # weight of the clean image features' cosine distance to the original's
         self.margin, self.mhe = check_number('margin', margin, lo=0), check_number('mhe', mhe, lo=0)
         self.text_distill, self.image_distill = check_number('text_distill', text_distill, lo=0), check_number('image_distill', image_distill, lo=0)
     def prepare(self, ctx, train_set=None):
@@ -408,8 +424,13 @@ class Hierarchical(Method):
     attack = AttackDefaults(eps=1, steps=3, step_size=1)
     trains = 'visual+text-projection'
     notes = "Derived from the paper (no public code): formulas and weights are our choices, stated in the docs; no text-token perturbation."
-    def __init__(self, tau: float = 0.1, zeta: float = 2.0, gap: float = 0.05, lambda1: float = 0.1, lambda2: float = 0.1,
-                 trees: list[str] | None = None):
+    def __init__(self,
+                 tau: float = 0.1,               # temperature of the per-level alignment over Poincare distances
+                 zeta: float = 2.0,              # radius of the neighbourhood an image must keep to its class text
+                 gap: float = 0.05,              # margin of the norm gaps (parent inside child, group midpoint inside members)
+                 lambda1: float = 0.1,           # weight of the neighbourhood term
+                 lambda2: float = 0.1,           # weight of the two gap terms
+                 trees: list[str] | None = None):   # class tree names (None: the dataset's)
         self.tau = check_number('tau', tau, lo=0, lo_open=True)
         self.zeta, self.gap = check_number('zeta', zeta, lo=0), check_number('gap', gap, lo=0)
         self.lambda1, self.lambda2, self.trees = check_number('lambda1', lambda1, lo=0), check_number('lambda2', lambda2, lo=0), trees

@@ -16,10 +16,20 @@ def test_saved_outputs_match_the_notebooks_code():
 
 
 @pytest.fixture(scope='module')
-def site(tmp_path_factory):
-    require_chromium()
+def build_log(tmp_path_factory):
+    "Builds the site once for this module; returns (its folder, what the build printed)."
     out = tmp_path_factory.mktemp('site')
-    subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), str(out)], cwd=ROOT, check=True)
+    done = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), str(out)], cwd=ROOT,
+                          capture_output=True, text=True)
+    print(done.stdout, done.stderr)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done.stdout + done.stderr
+
+
+@pytest.fixture(scope='module')
+def site(build_log):
+    require_chromium()
+    out = build_log[0]
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
                                              functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -44,8 +54,12 @@ def test_home_page_has_the_results_table_figures_and_navigation(site, page):
     page.goto(f'{site}/index.html')
     assert 'saft-nb' in page.title()
     headers = page.locator('table th').all_inner_texts()
-    assert {'model', 'method', 'clean', 'robust'} <= {h.strip() for h in headers}, headers
-    assert _loaded_images(page, 'img[src*="tradeoff"]') == 1
+    assert {'model', 'clean', 'robust', 'shape (seen)'} <= {h.strip() for h in headers}, headers
+    for figure in ('epsilon_curves', 'tradeoff', 'heatmap'): assert _loaded_images(page, f'img[src*="{figure}"]') == 1, figure
+    captions = page.locator('article p > em').all_inner_texts()
+    assert sum(c.startswith('Figure ') for c in captions) == 3, captions
+    wide = page.evaluate('''[...document.querySelectorAll('article .table-wrapper')].filter(w => w.scrollWidth > w.clientWidth + 2).length''')
+    assert wide == 0, f'{wide} tables need horizontal scrolling'
     sidebar = page.locator('.sidebar-tree')
     for caption in ('Tutorials', 'Library'): assert sidebar.get_by_text(caption).count() >= 1
     for href in ('train.html', 'training.html', 'attacks.html', 'explore.html', 'results.html', 'leaderboard.html', 'zoo.html', 'calibration.html'):
@@ -59,6 +73,33 @@ def test_api_page_shows_signatures_and_examples(site, page):
     assert 'pgd (objective:' in text and 'x:torch.Tensor, eps:float, steps:int, step_size:float' in text   # pgd's signature
     assert page.locator('#attackconfig').inner_text() == 'AttackConfig'   # the anchor nbdev's API links point to
     assert page.locator('div.cell_input').count() > 10                         # the runnable examples under each unit
+
+
+def test_api_pages_have_parameter_tables_math_and_local_source_links(site, page):
+    page.goto(f'{site}/training.html')
+    rows = page.evaluate('''() => {   // the first table after TrainConfig's heading: its parameters
+        const tables = [...document.querySelectorAll('article table')], heading = document.getElementById('trainconfig');
+        const table = tables.find(t => heading.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING);
+        return [...table.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.innerText.trim()));
+    }''')
+    header, *fields = rows
+    assert header == ["parameter", "type", "default", "details"], header
+    eps = next(r for r in fields if r[0] == 'eps')
+    assert eps[1] == 'float | None' and '1/255 units' in eps[3], eps   # its type and the comment written after the field
+    page.goto(f'{site}/methods.html')
+    assert page.locator('math').count() >= 10                                  # formulas as MathML, made offline
+    assert page.evaluate("document.querySelector('math').getBoundingClientRect().width") > 5
+    link = page.locator('a', has_text='source').first.get_attribute('href')
+    assert link.startswith('_source/methods.py.html#L-'), link                 # not a placeholder repository
+    page.goto(f'{site}/{link}')
+    line = int(link.rsplit('-', 1)[1])
+    assert page.locator(f'#L-{line + 1}').count() == 1 and 'class' in page.locator('pre').inner_text()
+
+
+def test_the_build_log_is_clean(build_log):
+    "The build prints no error or warning (nbformat's validation, nbdev's processing, Sphinx, myst-nb)."
+    noisy = [l for l in build_log[1].splitlines() if re.search(r'error|warning', l, re.I)]
+    assert not noisy, noisy[:5]
 
 
 def test_printed_lines_of_a_cell_share_one_box(site, page):
