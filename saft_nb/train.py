@@ -27,7 +27,8 @@ from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
 from .recipes import ResolvedConfig, check_prompts, load_recipe
 
 # %% auto 0
-__all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli']
+__all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli',
+           'plot_training']
 
 # %% ../nbs/07_training.ipynb
 SCHEDULES = ('cosine', 'constant')
@@ -48,24 +49,24 @@ class TrainConfig(ResolvedConfig):
     prompts: str | None = None             # 'templates' (the dataset's ensemble) or one template with {}
     epochs: int | None = None              # passes over the training set (None: the recipe's, else the method's)
     train_steps: int | None = None         # total optimizer steps instead of epochs (FARE: 20,000)
-    batch_size: int | None = None
+    batch_size: int | None = None          # images per optimizer step (over all GPUs under torchrun)
     optimizer: str | None = None           # 'adamw' or 'sgd'
     lr: float | None = None                # peak learning rate, after warm-up
-    weight_decay: float | None = None
+    weight_decay: float | None = None      # the optimizer's decoupled (AdamW) or L2 (SGD) weight decay
     momentum: float | None = None          # SGD only
     schedule: str | None = None            # 'cosine' (to 0 at the last step) or 'constant', after the warm-up
-    warmup_steps: int | None = None
+    warmup_steps: int | None = None        # linear warm-up from 0 to lr
     grad_clip: float | None = None         # gradient-norm clipping; 0 disables it
     bf16: bool | None = None               # bf16 autocast for the training forward/backward and the training attack
     eps: float | None = None               # training attack, 1/255 units (None: the recipe's, else the method's)
-    attack_steps: int | None = None
-    step_size: float | None = None
-    attack_momentum: float | None = None
+    attack_steps: int | None = None        # training attack iterations
+    step_size: float | None = None         # training attack step, 1/255 units (None: the recipe's, else the method's scaled to eps)
+    attack_momentum: float | None = None   # training attack momentum (0: plain PGD)
     random_start: bool | None = None       # start the training attack at a uniform point of the eps-ball
     train_n: int | None = None             # a seeded stratified sample of n training images (None: all)
     val_n: int | None = None               # validation images, a seeded stratified sample of the val split
     val_attack_steps: int | None = None    # validation: PGD at the training eps, on the val split
-    seed: int | None = None
+    seed: int | None = None                # the train/val samples, the epoch order, and the training and validation attacks' random starts
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
     num_workers: int | None = None         # data-loading processes (real datasets)
     _coupled = _COUPLED
@@ -280,8 +281,13 @@ def _duration(seconds: float) -> str:
     if seconds != seconds: return '?'
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
-def train(config: TrainConfig, run_dir=None, out='runs', name: str | None = None, progress: bool = True,
-          on_epoch_end=None) -> Path:
+def train(config: TrainConfig,       # what to train, validated first
+          run_dir=None,                # an interrupted run's folder to continue (or the new run's folder)
+          out='runs',                  # where a new run folder goes
+          name: str | None = None,     # the new run folder's name (None: the method's; -2, -3... if taken)
+          progress: bool = True,       # tqdm progress bars (under papermill the terminal gets its lines regardless)
+          on_epoch_end=None,           # called as on_epoch_end(epoch, scores) after each epoch's checkpoint
+          ) -> Path:
     """Fine-tune with `config` into a new run folder under `out` (named `name` or the method), or continue the
     interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Under
     `torchrun` every process runs this; rank 0 writes the folder. Every input (config, model, weights, datasets) is
@@ -418,3 +424,41 @@ def cli(argv: list[str] | None = None) -> Path | None:
 # %% ../nbs/07_training.ipynb
 #| eval: false
 if __name__ == '__main__': cli()
+
+# %% ../nbs/07_training.ipynb
+def plot_training(run_dir, path=None):
+    """The curves of the run in `run_dir`, from its `metrics.jsonl` and `config.json`: loss per logged step (left),
+    validation accuracy (%) per epoch and training-batch accuracy (right). Saved to `path` if given; returns the figure."""
+    import matplotlib.pyplot as plt
+    run_dir = Path(run_dir)
+    if not (run_dir / 'metrics.jsonl').exists():
+        raise MissingResourceError(f"{run_dir} has no metrics.jsonl: give a run folder that train() has written to.")
+    rows = []
+    for line in (run_dir / 'metrics.jsonl').read_text(encoding='utf-8').splitlines():
+        try: rows.append(json.loads(line))
+        except ValueError: pass   # the line a running (or killed) run is writing; resume cuts it
+    cfg = load_json(run_dir / 'config.json')
+    steps, vals = [r for r in rows if 'loss' in r], [r for r in rows if 'val_robust_acc' in r]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.6))
+    ax_loss.plot([r['step'] for r in steps], [r['loss'] for r in steps], color='C0', lw=1.2)
+    ax_loss.set(xlabel='optimizer step', ylabel='training loss', title=f"{cfg['method']}: loss")
+    if steps and 'train_robust_acc' in steps[0]:
+        ax_acc.plot([r['step'] for r in steps], [r['train_robust_acc'] for r in steps], color='C7', lw=1, alpha=.7,
+                    label=f"training batches, adversarial (PGD-{cfg['attack_steps']})")
+    if vals:
+        x = [r['step'] for r in vals]
+        ax_acc.plot(x, [r['val_clean_acc'] for r in vals], 'o-', color='C2', label=f"validation, clean (n={vals[-1]['val_n']})")
+        ax_acc.plot(x, [r['val_robust_acc'] for r in vals], 's-', color='C3',
+                    label=f"validation, PGD-{cfg['val_attack_steps']} at {cfg['eps']:g}/255")
+        best = max(vals, key=lambda r: r['val_robust_acc'])   # the first of equals, as train() keeps it
+        ax_acc.plot(best['step'], best['val_robust_acc'], '*', ms=16, color='gold', mec='k', zorder=5,
+                    label=f"chosen checkpoint (epoch {best['epoch']})")
+    total = rows[-1]['total_steps'] if rows else None
+    for ax in (ax_loss, ax_acc):
+        if total: ax.set_xlim(0, total * 1.03)   # room for the star at the last step
+        ax.grid(alpha=.3)
+    ax_acc.set(xlabel='optimizer step', ylabel='accuracy (%)', ylim=(0, 100), title=f"{cfg['method']}: accuracy on {cfg['dataset']}")
+    ax_acc.legend(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)   # outside the data
+    fig.tight_layout()
+    if path: fig.savefig(path, dpi=150, bbox_inches='tight')
+    return fig
