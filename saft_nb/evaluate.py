@@ -21,9 +21,9 @@ from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file,
 from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
 
 # %% auto 0
-__all__ = ['ATTACKS', 'Z95', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate', 'save_results',
-           'load_results', 'summary', 'markdown_table', 'wilson_interval', 'leaderboard', 'plot_leaderboard',
-           'seed_summary', 'seed_table_markdown', 'model_spec', 'evaluate_models', 'plot_tradeoff',
+__all__ = ['ATTACKS', 'Z95', 'ORIGINAL', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate',
+           'save_results', 'load_results', 'summary', 'markdown_table', 'wilson_interval', 'leaderboard',
+           'plot_leaderboard', 'seed_summary', 'seed_table_markdown', 'model_spec', 'evaluate_models', 'plot_tradeoff',
            'plot_epsilon_curves', 'plot_heatmap']
 
 # %% ../nbs/08_evaluation.ipynb
@@ -47,7 +47,7 @@ def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.start
 class EvalConfig(ResolvedConfig):
     datasets: list[str] | str | None = None   # dataset names, a comma-separated string, or 'suite' (None: the protocol's)
     protocol: str = 'suite'                # the evaluation setup every field left None comes from (saft_nb/data/protocols/)
-    attacks: list[str] | str | None = None
+    attacks: list[str] | str | None = None   # names from ATTACKS (pgd, cw, apgd-ce, ..., ensemble, superclass), or comma-separated
     epsilons: list[float] | str | None = None   # 1/255 units
     steps: int | None = None               # PGD, CW and the adaptive attacks
     step_size: float | None = None         # their step, 1/255 units (None: the protocol's; the suite's is eps / 4)
@@ -55,17 +55,17 @@ class EvalConfig(ResolvedConfig):
     aa_epsilons: list[float] | str | None = None   # epsilons for the APGD attacks (None: `epsilons`)
     aa_components: list[str] | str | None = None   # what autoattack runs, in order: apgd-ce, apgd-dlr, apgd-t
     aa_restarts: int | None = None         # restarts of APGD-CE and APGD-DLR
-    norm: str | None = None
+    norm: str | None = None                # 'linf' or 'l2'
     n: int | str | dict | None = None      # test images per dataset, a seeded stratified sample; 'all' for every one
-    batch_size: int | None = None
-    seed: int | None = None
+    batch_size: int | None = None          # images per forward pass (attacks included)
+    seed: int | None = None                # the test sample and the attacks' random starts
     split: str | None = None               # 'test', or 'val' for decisions (checkpoints, calibration): never decide on a test set
     prompts: str | dict | None = None      # 'templates' (each dataset's ensemble) or one template with {}, or per dataset
     perturb_at: str | dict | None = None   # 'native' or 'model' (resized before the attack), or per dataset
     crop: float | dict | None = None       # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224)), or per dataset
     root: str | None = None                # folder of the real datasets
     descriptions: str | None = None        # description file for the ensemble attack on real datasets
-    device: str | None = None
+    device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
     _kind = 'protocol'
 
     def validate(self) -> 'EvalConfig':
@@ -199,8 +199,15 @@ def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.T
             out.append((f'{name}@{level}', clf, torch.as_tensor(tree.labels_at(level, spec.classnames))))
     return out
 
-def evaluate(model: str = 'embedded', config: EvalConfig | None = None, pretrained: str | None = None,
-             progress: bool = True, out=None, name: str = 'eval', reuse: bool = False, label: str | None = None) -> pd.DataFrame:
+def evaluate(model: str = 'embedded',           # a run folder, a checkpoint file, a zoo model or an open_clip architecture
+             config: EvalConfig | None = None,    # the protocol (None: EvalConfig(), the suite's)
+             pretrained: str | None = None,       # an architecture's weights: a tag, a local file or 'random'
+             progress: bool = True,               # print each result line as it is measured (the terminal gets them under papermill regardless)
+             out=None,                            # write the results under out/name, dataset by dataset
+             name: str = 'eval',                  # the results folder's name under out
+             reuse: bool = False,                 # read a finished results folder of the same model and config
+             label: str | None = None,            # the model's name in the rows (None: its own)
+             ) -> pd.DataFrame:
     """Clean and robust zero-shot accuracy of `model` (a run folder, checkpoint or model name) under `config`: one
     row per dataset x attack x epsilon, each stating its threat model and sample. With `out`, results are written to
     a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued, and with
@@ -335,6 +342,7 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 # %% ../nbs/08_evaluation.ipynb
 Z95 = 1.959963984540054   # the standard normal's 97.5% quantile: two-sided 95% intervals
+ORIGINAL = 'original (no fine-tuning)'   # how tables and figures name the `none` method, the reference row
 
 def wilson_interval(correct, n, z: float = Z95) -> tuple[float, float]:
     "The Wilson score interval of the proportion `correct / n`, in percent (95% by default)."
@@ -388,7 +396,7 @@ def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: floa
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for method, group in t.groupby('method', sort=False):
         ax.errorbar(group.clean, group.robust, xerr=group['clean ±'], yerr=group['robust ±'], fmt='o', capsize=3,
-                    label='original (no fine-tuning)' if method == 'none' else method)
+                    label=ORIGINAL if method == 'none' else method)
     for model, r in t.iterrows(): ax.annotate(model, (r.clean, r.robust), textcoords='offset points', xytext=(5, 4), fontsize=8)
     n, datasets = int(df[df.attack == 'none'].n.min()), t.filter(like=' n').shape[1]
     ax.set(xlabel=f'clean accuracy (%, mean over {datasets} datasets)', ylabel=f'robust accuracy (%, {attack} eps {eps:g}/255)',
@@ -405,6 +413,7 @@ def _t95(dof: float) -> float:
 
 def _group_stats(rows: pd.DataFrame) -> dict:
     "Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean."
+    rows = rows.fillna({'train_seed': 0})   # an untrained model (the original) has no seed: it is one run
     per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='accuracy')
     seeds = per_seed.mean(axis=1)
     per_dataset = rows.groupby('dataset')[['accuracy', 'n']].mean()   # accuracy averaged over the seeds
@@ -463,7 +472,7 @@ def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: fl
 def seed_table_markdown(table: pd.DataFrame) -> str:
     "`seed_summary` as a README table: mean ± half-width with the significance mark, one column per group and kind."
     cols = [c for c in table.columns if c.startswith(('clean ', 'robust ')) and not c.endswith('±') and ' vs ' not in c]
-    names = {'none': 'original (no fine-tuning)'}
+    names = {'none': ORIGINAL}
     lines = ['| method | seeds | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 2)]
     for method, r in table.iterrows():
         cells = [f"{r[c]:.1f} ± {r[c + ' ±']:.1f} {r[c + ' vs ' + table.attrs['reference']]}".rstrip() for c in cols]
@@ -520,39 +529,120 @@ def _finished_evaluation(folder: Path, cfg: EvalConfig) -> pd.DataFrame:
     return pd.DataFrame(saved['rows'])
 
 # %% ../nbs/08_evaluation.ipynb
-def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):
-    "Scatter of mean clean against mean robust accuracy, one point per model."
-    import matplotlib.pyplot as plt, seaborn as sns
-    t = summary(df, attack, eps).reset_index()
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    sns.scatterplot(data=t, x='clean', y='robust', hue='method', s=80, ax=ax)
-    for _, r in t.iterrows(): ax.annotate(r['model'], (r['clean'], r['robust']), textcoords='offset points', xytext=(4, 4), fontsize=8)
-    ax.set(xlabel='clean accuracy (%, mean over datasets)', ylabel=f'robust accuracy (%, {attack} eps {eps:g}/255)',
-           title='Robustness versus clean accuracy')
+def _units(df: pd.DataFrame) -> str:
+    "What a figure's points are: methods, over their training seeds, where the rows have a train_seed column; else models."
+    return 'method' if 'train_seed' in df else 'model'
+
+def _unit_names(df: pd.DataFrame, by: str) -> dict:
+    "Unit -> its label, the original model first: 'original (no fine-tuning)' for the method none (and a model named none)."
+    first = dict(zip(df[by], df.method))   # the unit's method
+    order = [u for u in first if first[u] == 'none'] + sorted(u for u in first if first[u] != 'none')
+    return {u: ORIGINAL if first[u] == 'none' and (by == 'method' or u == 'none') else str(u) for u in order}
+
+def _dataset_groups(datasets, seen) -> dict:
+    "{'seen': [...], 'unseen': [...]} when the fine-tuning label spaces are given, else {'all': [...]}."
+    datasets = sorted(set(datasets))
+    if seen is None: return {'all': datasets}
+    unknown = sorted(set(seen) - set(datasets))
+    if unknown: raise ConfigError(f"Seen datasets {unknown} are not in these results ({', '.join(datasets)}).")
+    return {g: d for g, d in (('seen', sorted(seen)), ('unseen', [d for d in datasets if d not in seen])) if d}
+
+def _group_title(group: str, datasets: list) -> str:
+    short = ', '.join(d.removeprefix('suite-') for d in datasets)
+    return {'seen': f'seen in fine-tuning ({short})', 'unseen': f'unseen: mean of {len(datasets)} label spaces',
+            'all': f'mean of {len(datasets)} datasets'}[group]
+
+def _mean_ci(rows: pd.DataFrame) -> tuple[float, float]:
+    "Mean accuracy over the datasets (and training seeds) of `rows`, one row per run and dataset, and its 95% half-width."
+    s = _group_stats(rows if 'train_seed' in rows else rows.assign(train_seed=0))
+    return s['mean'], _half_width(_parts(s))
+
+def _ci_note(df: pd.DataFrame, rows: pd.DataFrame, by: str) -> str:
+    seeds = rows.groupby(by).train_seed.nunique().max() if 'train_seed' in rows else 1
+    n = int(rows.n.min())
+    spread = f'training seeds ({seeds} per method) and test images' if seeds > 1 else 'test images'
+    return f'n = {n} test images per label space; bars: 95% confidence intervals over {spread}'
+
+def _legend_outside(fig, axes, by: str) -> None:
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc='upper left', bbox_to_anchor=(1.0, 0.93), frameon=False, title=by)
+
+def _check_complete(rows: pd.DataFrame) -> None:
+    "Every model has every dataset: a mean over fewer datasets would not compare."
+    missing = sorted({(m, d) for m in set(rows.model) for d in set(rows.dataset)} - set(zip(rows.model, rows.dataset)))
+    if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
+
+def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, seen: list[str] | None = None):
+    """Mean robust against mean clean accuracy, one point per model (or method, over its seeds) with 95% intervals both
+    ways; with `seen` (the fine-tuning label spaces), one panel for them and one for the unseen ones."""
+    import matplotlib.pyplot as plt
+    robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
+    if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
+    clean = _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])
+    _check_complete(robust); _check_complete(clean)
+    by, groups = _units(df), _dataset_groups(robust.dataset, seen)
+    names = _unit_names(robust, by)
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.4), squeeze=False)
+    for ax, (group, datasets) in zip(axes[0], groups.items()):
+        for i, (unit, label) in enumerate(names.items()):
+            pick = lambda r: r[(r[by] == unit) & r.dataset.isin(datasets)]
+            (c, c_half), (r, r_half) = _mean_ci(pick(clean)), _mean_ci(pick(robust))
+            ax.errorbar(c, r, xerr=c_half, yerr=r_half, fmt='s' if label == ORIGINAL else 'o', ms=7, capsize=3,
+                        color='black' if label == ORIGINAL else f'C{i % 10}', label=label)
+        ax.set(title=_group_title(group, datasets), xlabel='clean accuracy (%)', ylabel=f'robust accuracy (%), {attack} at {eps:g}/255')
+        ax.grid(alpha=.3)
+    _legend_outside(fig, axes[0], by)
+    fig.suptitle(f'Robust versus clean accuracy\n{_ci_note(df, robust, by)}', fontsize=10)
     return _finish(fig, path)
 
-def plot_epsilon_curves(df: pd.DataFrame, path=None, attack: str = 'pgd'):
-    "Mean accuracy over datasets against epsilon (0 = clean), one line per model."
-    import matplotlib.pyplot as plt, seaborn as sns
-    sel = df[(df.attack == attack) | (df.attack == 'none')]
-    curve = sel.groupby(['model', 'eps']).accuracy.mean().reset_index()
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    sns.lineplot(data=curve, x='eps', y='accuracy', hue='model', hue_order=_order(df), marker='o', ax=ax)
-    ax.set(xlabel='epsilon (1/255)', ylabel='accuracy (%, mean over datasets)', title=f'Accuracy under {attack} versus epsilon')
+def plot_epsilon_curves(df: pd.DataFrame, path=None, attack: str = 'pgd', seen: list[str] | None = None):
+    """Mean accuracy against epsilon (0: clean), one line per model (or method, over its seeds) with 95% intervals; with
+    `seen`, the fine-tuning label spaces and the unseen ones in panels of their own."""
+    import matplotlib.pyplot as plt
+    attacked = df[df.attack == attack]
+    if attacked.empty: raise ConfigError(f"No rows for attack {attack!r} in these results.")
+    rows = pd.concat([_worst(df[(df.attack == 'none') & df.dataset.isin(set(attacked.dataset))]).assign(eps=0.0)]
+                     + [_worst(attacked[attacked.eps == e]) for e in sorted(attacked.eps.unique())], ignore_index=True)
+    for e in sorted(rows.eps.unique()): _check_complete(rows[rows.eps == e])
+    by, groups = _units(df), _dataset_groups(attacked.dataset, seen)
+    names, epsilons = _unit_names(rows, by), sorted(rows.eps.unique())
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.4), squeeze=False, sharey=True)
+    for ax, (group, datasets) in zip(axes[0], groups.items()):
+        for i, (unit, label) in enumerate(names.items()):
+            points = [_mean_ci(rows[(rows[by] == unit) & rows.dataset.isin(datasets) & (rows.eps == e)]) for e in epsilons]
+            shift = (i - (len(names) - 1) / 2) * 0.012 * max(epsilons)   # side by side, so that the bars stay readable
+            ax.errorbar([e + shift for e in epsilons], [m for m, _ in points], yerr=[h for _, h in points], marker='o', ms=4,
+                        capsize=2, lw=1.8 if label == ORIGINAL else 1.2, ls='--' if label == ORIGINAL else '-',
+                        color='black' if label == ORIGINAL else f'C{i % 10}', label=label)
+        ax.set(title=_group_title(group, datasets), xlabel=f'epsilon (1/255), {attack}; 0: clean', xticks=epsilons, ylim=(0, 100))
+        ax.grid(alpha=.3)
+    axes[0][0].set_ylabel('accuracy (%)')
+    _legend_outside(fig, axes[0], by)
+    fig.suptitle(f'Accuracy versus epsilon\n{_ci_note(df, rows, by)}', fontsize=10)
     return _finish(fig, path)
 
-def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):
-    "Robust accuracy per model and dataset."
+def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, seen: list[str] | None = None):
+    """Robust accuracy per model (or method, averaged over its seeds) and dataset; with `seen`, the fine-tuning label
+    spaces first, marked and set apart by a line."""
     import matplotlib.pyplot as plt, seaborn as sns
-    sel = df[(df.attack == attack) & (df.eps == eps)]
-    grid = sel.pivot_table(index='model', columns='dataset', values='accuracy', aggfunc='min').loc[[m for m in _order(df) if m in set(sel.model)]]
-    fig, ax = plt.subplots(figsize=(1.1 * grid.shape[1] + 3, 0.45 * grid.shape[0] + 2))
-    sns.heatmap(grid, annot=True, fmt='.0f', cmap='viridis', vmin=0, vmax=100, ax=ax, cbar_kws={'label': 'accuracy (%)'})
-    ax.set(title=f'Robust accuracy, {attack} eps {eps:g}/255', xlabel='', ylabel='')
+    sel = _worst(df[(df.attack == attack) & (df.eps == eps)])
+    if sel.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
+    by, groups = _units(df), _dataset_groups(sel.dataset, seen)
+    names = _unit_names(sel, by)
+    columns = [d for datasets in groups.values() for d in datasets]
+    grid = sel.pivot_table(index=by, columns='dataset', values='accuracy', aggfunc='mean').loc[list(names), columns]
+    grid.index = list(names.values())
+    grid.columns = [d.removeprefix('suite-') + (' (seen)' if d in groups.get('seen', []) else '') for d in columns]
+    fig, ax = plt.subplots(figsize=(0.95 * len(columns) + 4, 0.42 * len(names) + 2.2))
+    sns.heatmap(grid, annot=True, fmt='.0f', cmap='viridis', vmin=0, vmax=100, ax=ax, annot_kws={'fontsize': 10},
+                cbar_kws={'label': 'robust accuracy (%)', 'shrink': 0.8})
+    if 'seen' in groups and 'unseen' in groups: ax.axvline(len(groups['seen']), color='white', lw=4)
+    ax.set(xlabel='', ylabel='', title=f'Robust accuracy per label space, {attack} at {eps:g}/255\n{_ci_note(df, sel, by).split(";")[0]}')
+    ax.tick_params(axis='x', rotation=35); plt.setp(ax.get_xticklabels(), ha='right')
     return _finish(fig, path)
 
 def _finish(fig, path):
     fig.tight_layout()
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')   # legends outside the axes included
+        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=130, bbox_inches='tight')   # legends outside the axes included
     return fig
