@@ -362,6 +362,11 @@ def _worst(rows: pd.DataFrame) -> pd.DataFrame:
     "One row per model and dataset: the one with the lowest accuracy (the worst target of an attack with several)."
     return rows.sort_values('accuracy').groupby(['model', 'dataset'], as_index=False).first()
 
+def _check_complete(rows: pd.DataFrame) -> None:
+    "Every model has every dataset: a mean over fewer datasets would not compare."
+    missing = sorted({(m, d) for m in set(rows.model) for d in set(rows.dataset)} - set(zip(rows.model, rows.dataset)))
+    if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
+
 def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.DataFrame:
     """Models x (method, base, mean clean and robust accuracy over the datasets with 95% half-widths, then per dataset
     clean and robust accuracy with their 95% Wilson intervals and the sample count), for `attack` at `eps`, the most
@@ -370,8 +375,7 @@ def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.D
     if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
     clean = _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])
     models = [m for m in _order(df) if m in set(robust.model)]
-    missing = sorted({(m, d) for m in models for d in set(robust.dataset)} - set(zip(robust.model, robust.dataset)))
-    if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
+    _check_complete(robust)
     out = df.groupby('model')[['method', 'base_model']].first().loc[models].rename(columns={'base_model': 'base'})
     for kind, rows in (('clean', clean), ('robust', robust)):
         p = rows.pivot_table(index='model', columns='dataset', values='accuracy').loc[models] / 100
@@ -413,7 +417,8 @@ def _t95(dof: float) -> float:
 
 def _group_stats(rows: pd.DataFrame) -> dict:
     "Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean."
-    rows = rows.fillna({'train_seed': 0})   # an untrained model (the original) has no seed: it is one run
+    # an untrained model (the original) has no seed, nor do rows without seeds at all: each is one run
+    rows = rows.assign(train_seed=rows.train_seed.fillna(0) if 'train_seed' in rows else 0)
     per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='accuracy')
     seeds = per_seed.mean(axis=1)
     per_dataset = rows.groupby('dataset')[['accuracy', 'n']].mean()   # accuracy averaged over the seeds
@@ -554,10 +559,10 @@ def _group_title(group: str, datasets: list) -> str:
 
 def _mean_ci(rows: pd.DataFrame) -> tuple[float, float]:
     "Mean accuracy over the datasets (and training seeds) of `rows`, one row per run and dataset, and its 95% half-width."
-    s = _group_stats(rows if 'train_seed' in rows else rows.assign(train_seed=0))
+    s = _group_stats(rows)
     return s['mean'], _half_width(_parts(s))
 
-def _ci_note(df: pd.DataFrame, rows: pd.DataFrame, by: str) -> str:
+def _ci_note(rows: pd.DataFrame, by: str) -> str:
     seeds = rows.groupby(by).train_seed.nunique().max() if 'train_seed' in rows else 1
     n = int(rows.n.min())
     spread = f'training seeds ({seeds} per method) and test images' if seeds > 1 else 'test images'
@@ -566,11 +571,6 @@ def _ci_note(df: pd.DataFrame, rows: pd.DataFrame, by: str) -> str:
 def _legend_outside(fig, axes, by: str) -> None:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc='upper left', bbox_to_anchor=(1.0, 0.93), frameon=False, title=by)
-
-def _check_complete(rows: pd.DataFrame) -> None:
-    "Every model has every dataset: a mean over fewer datasets would not compare."
-    missing = sorted({(m, d) for m in set(rows.model) for d in set(rows.dataset)} - set(zip(rows.model, rows.dataset)))
-    if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
 
 def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, seen: list[str] | None = None):
     """Mean robust against mean clean accuracy, one point per model (or method, over its seeds) with 95% intervals both
@@ -592,7 +592,7 @@ def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float =
         ax.set(title=_group_title(group, datasets), xlabel='clean accuracy (%)', ylabel=f'robust accuracy (%), {attack} at {eps:g}/255')
         ax.grid(alpha=.3)
     _legend_outside(fig, axes[0], by)
-    fig.suptitle(f'Robust versus clean accuracy\n{_ci_note(df, robust, by)}', fontsize=10)
+    fig.suptitle(f'Robust versus clean accuracy\n{_ci_note(robust, by)}', fontsize=10)
     return _finish(fig, path)
 
 def plot_epsilon_curves(df: pd.DataFrame, path=None, attack: str = 'pgd', seen: list[str] | None = None):
@@ -618,7 +618,7 @@ def plot_epsilon_curves(df: pd.DataFrame, path=None, attack: str = 'pgd', seen: 
         ax.grid(alpha=.3)
     axes[0][0].set_ylabel('accuracy (%)')
     _legend_outside(fig, axes[0], by)
-    fig.suptitle(f'Accuracy versus epsilon\n{_ci_note(df, rows, by)}', fontsize=10)
+    fig.suptitle(f'Accuracy versus epsilon\n{_ci_note(rows, by)}', fontsize=10)
     return _finish(fig, path)
 
 def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, seen: list[str] | None = None):
@@ -637,7 +637,7 @@ def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 
     sns.heatmap(grid, annot=True, fmt='.0f', cmap='viridis', vmin=0, vmax=100, ax=ax, annot_kws={'fontsize': 10},
                 cbar_kws={'label': 'robust accuracy (%)', 'shrink': 0.8})
     if 'seen' in groups and 'unseen' in groups: ax.axvline(len(groups['seen']), color='white', lw=4)
-    ax.set(xlabel='', ylabel='', title=f'Robust accuracy per label space, {attack} at {eps:g}/255\n{_ci_note(df, sel, by).split(";")[0]}')
+    ax.set(xlabel='', ylabel='', title=f'Robust accuracy per label space, {attack} at {eps:g}/255\n{_ci_note(sel, by).split(";")[0]}')
     ax.tick_params(axis='x', rotation=35); plt.setp(ax.get_xticklabels(), ha='right')
     return _finish(fig, path)
 
