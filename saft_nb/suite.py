@@ -15,9 +15,10 @@ from .data import DatasetSpec, Hierarchy, register_dataset
 
 # %% auto 0
 __all__ = ['IMAGE_SIZE', 'ATTRIBUTES', 'LABEL_SPACES', 'VALUES', 'FINE_TUNING_SPACES', 'CAPTION_SPACES', 'COLOR_RGB',
-           'SIZE_RADIUS', 'POSITION_CENTER', 'SHAPE_TREES', 'COLOR_TREE', 'DESCRIPTIONS', 'SUITE_SEED', 'SPLIT_SIZES',
-           'shape_mask', 'texture_tiles', 'render', 'sample_attributes', 'label_space_classes', 'leaf_to_label',
-           'make_caption', 'consistent', 'split_rng', 'make_split', 'pretraining_batch', 'split_digest', 'SuiteImages']
+           'SIZE_RADIUS', 'POSITION_CENTER', 'TRAIN_EPS', 'HEADLINE_EPS', 'SHAPE_TREES', 'COLOR_TREE', 'DESCRIPTIONS',
+           'SUITE_SEED', 'SPLIT_SIZES', 'shape_mask', 'texture_tiles', 'render', 'sample_attributes',
+           'label_space_classes', 'leaf_to_label', 'make_caption', 'consistent', 'split_rng', 'make_split',
+           'pretraining_batch', 'split_digest', 'SuiteImages']
 
 # %% ../nbs/02_suite.ipynb
 IMAGE_SIZE = 48  # native resolution: perturbations of suite images live at 48 x 48
@@ -32,6 +33,10 @@ COLOR_RGB = {'red': (220, 40, 40), 'orange': (245, 140, 20), 'yellow': (235, 220
 SIZE_RADIUS = {'small': 6.5, 'medium': 8.5, 'large': 11.0}  # object radius in pixels at 48 px
 POSITION_CENTER = {'top left': (0.25, 0.25), 'top right': (0.75, 0.25), 'bottom left': (0.25, 0.75), 'bottom right': (0.75, 0.75)}
 assert list(COLOR_RGB) == VALUES['color'] and list(SIZE_RADIUS) == VALUES['size'] and list(POSITION_CENTER) == VALUES['position']
+
+# %% ../nbs/02_suite.ipynb
+TRAIN_EPS = 4       # 1/255 units at 48 px: the suite's training epsilon (reach of ~0.9/255 at 224 px)
+HEADLINE_EPS = 8    # 1/255 units at 48 px: the epsilon the suite's results compare models at (~1.7/255 at 224 px)
 
 # %% ../nbs/02_suite.ipynb
 def _inside_polygon(u, v, vertices):
@@ -118,7 +123,9 @@ DESCRIPTIONS = load_json(DATA_DIR / 'descriptions' / 'suite.json')
 def label_space_classes(name: str) -> tuple[str, ...]:
     "Class names of a suite label space (`'shape'`, `'shape-geometry'`, `'object'`: 'red circle', ...)."
     ls = LABEL_SPACES[check_choice('suite label space', name, LABEL_SPACES)]
-    if 'attributes' in ls: return tuple(' '.join(v) for v in itertools.product(*(VALUES[a] for a in ls['attributes'])))
+    if 'attributes' in ls:   # one class per combination, named by the space's class_format ('red circle' by default)
+        form = ls.get('class_format', ' '.join('{%s}' % a for a in ls['attributes']))
+        return tuple(form.format(**dict(zip(ls['attributes'], v))) for v in itertools.product(*(VALUES[a] for a in ls['attributes'])))
     return tuple(ls['classes']) if 'classes' in ls else tuple(Hierarchy.load(ls['hierarchy']).nodes_at(ls['level']))
 
 @functools.lru_cache(None)
@@ -240,6 +247,7 @@ class SuiteImages(Dataset):
 def _hierarchies_over(space: str) -> list[str]:
     ls = LABEL_SPACES[space]
     if 'hierarchy' in ls: return [ls['hierarchy']]
+    if 'hierarchies' in ls: return list(ls['hierarchies'])   # trees over a compositional space's classes (scene)
     return [t for t in SHAPE_TREES if space == 'shape'] + ([COLOR_TREE] if space == 'color' else [])
 
 for _space, _ls in LABEL_SPACES.items():
