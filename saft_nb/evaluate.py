@@ -15,7 +15,7 @@ import torch
 from .attacks import AA_COMPONENTS, AttackConfig, EnsembleCrossEntropy, MultiLevel, aa_plan, pgd
 from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
                           resolve_device, save_json, to_terminal)
-from .data import PERTURB_AT, Hierarchy, images_and_labels, list_datasets, load_dataset, sample_subset
+from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import dataset_descriptions, descriptions_for
 from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
@@ -545,12 +545,12 @@ def _unit_names(df: pd.DataFrame, by: str) -> dict:
     return {u: ORIGINAL if first[u] == 'none' and (by == 'method' or u == 'none') else str(u) for u in order}
 
 def _dataset_groups(datasets, seen) -> dict:
-    "{'seen': [...], 'unseen': [...]} when the fine-tuning label spaces are given, else {'all': [...]}."
+    """{'seen': [...], 'unseen': [...]} when the fine-tuning datasets are given, else {'all': [...]}. A seen dataset
+    that was not evaluated has no panel (every evaluated one is then unseen); a name no dataset has is an error."""
     datasets = sorted(set(datasets))
     if seen is None: return {'all': datasets}
-    unknown = sorted(set(seen) - set(datasets))
-    if unknown: raise ConfigError(f"Seen datasets {unknown} are not in these results ({', '.join(datasets)}).")
-    return {g: d for g, d in (('seen', sorted(seen)), ('unseen', [d for d in datasets if d not in seen])) if d}
+    for name in seen: get_spec(name)   # a misspelled name stops here, listing the known ones
+    return {g: d for g, d in (('seen', sorted(set(seen) & set(datasets))), ('unseen', [d for d in datasets if d not in seen])) if d}
 
 def _group_title(group: str, datasets: list) -> str:
     short = ', '.join(d.removeprefix('suite-') for d in datasets)
