@@ -23,7 +23,7 @@ NBS = ROOT / 'nbs'
 # experiment notebook -> (working directory, papermill parameters) for the docs' run; None: adopt a real run's outputs
 EXPERIMENTS = {
     'train.ipynb': (ROOT, {'method': 'saft', 'run_dir': 'runs/docs/saft'}),
-    'evaluate.ipynb': (ROOT, {'run': 'runs/docs/saft', 'n': 200, 'aa_epsilons': 8, 'aa_steps': 10}),
+    'evaluate.ipynb': (ROOT, {'run': 'runs/docs/saft', 'n': 200, 'epsilons': '8', 'aa_steps': 10}),
     'explore.ipynb': (NBS, {'runs_folder': '../runs/results'}),   # JupyterLab runs it from nbs/
     'leaderboard.ipynb': (ROOT, {'runs_folder': 'runs/docs', 'attacks': 'pgd', 'epsilons': '8', 'n': 200, 'out': 'runs/docs/leaderboard'}),
     'pretrain.ipynb': None,
