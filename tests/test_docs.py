@@ -66,6 +66,17 @@ def test_home_page_has_the_results_table_figures_and_navigation(site, page):
         assert sidebar.locator(f'a[href="{href}"]').count() == 1, href
 
 
+@pytest.mark.parametrize('name', ['calibration', 'evaluate', 'results', 'leaderboard', 'evaluation', 'suite'])
+def test_no_page_scrolls_sideways_on_a_laptop_screen(site, page, name):
+    "A wide table scrolls inside its own box; the page itself never does, at 1280 px."
+    page.set_viewport_size({'width': 1280, 'height': 900})
+    try:
+        page.goto(f'{site}/{name}.html')
+        width, visible = page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]')
+        assert width <= visible, f'{name}.html is {width} px wide in a {visible} px window'
+    finally: page.set_viewport_size({'width': 1400, 'height': 1000})
+
+
 def test_api_page_shows_signatures_and_examples(site, page):
     page.goto(f'{site}/attacks.html')
     text = page.locator('article').inner_text()
