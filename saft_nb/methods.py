@@ -164,7 +164,9 @@ class PMGAFT(Method):
         log_p_adv = F.log_softmax(logits_adv, -1)
         ce = F.cross_entropy(logits_adv, y)
         kl_orig = F.kl_div(log_p_adv, p_orig, reduction=self.reduction)                       # KL(p_0(x_adv) || p(x_adv))
-        kl_clean = F.kl_div(log_p_adv, F.softmax(logits_clean, -1), reduction=self.reduction)   # KL(p(x) || p(x_adv))
+        # log-target: over many classes at scale 100 some clean probabilities underflow to 0, and the gradient of q log q
+        # through a softmax that gave 0 is 0 x -inf (NaN); through log_softmax it stays finite
+        kl_clean = F.kl_div(log_p_adv, F.log_softmax(logits_clean, -1), reduction=self.reduction, log_target=True)   # KL(p(x) || p(x_adv))
         loss = ce + self.alpha * kl_orig + self.beta * kl_clean
         return loss, {'ce': ce.item(), 'kl_original': kl_orig.item(), 'kl_clean': kl_clean.item(),
                       'train_robust_acc': train_accuracy(logits_adv, y)}
