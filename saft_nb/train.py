@@ -4,12 +4,14 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, json, math, os, sys, time, warnings
+import argparse, json, math, multiprocessing, os, sys, time, warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 import open_clip
+import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn as nn
@@ -21,14 +23,14 @@ from .core import (ConfigError, SaftError, check_choice, check_number, load_json
                           save_json)
 from .core import MissingResourceError, to_terminal
 from .data import PERTURB_AT, data_root, get_spec, images_and_labels, load_dataset, sample_subset
-from .evaluate import robust_accuracy
+from .evaluate import EvalConfig, evaluate, robust_accuracy
 from .methods import METHODS, MethodContext, get_method
 from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
 from .recipes import ResolvedConfig, check_prompts, load_recipe
 
 # %% auto 0
 __all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli',
-           'plot_training']
+           'plot_training', 'run_grid']
 
 # %% ../nbs/07_training.ipynb
 SCHEDULES = ('cosine', 'constant')
@@ -462,3 +464,78 @@ def plot_training(run_dir, path=None):
     fig.tight_layout()
     if path: fig.savefig(path, dpi=150, bbox_inches='tight')
     return fig
+
+# %% ../nbs/07_training.ipynb
+def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
+    """One job of `run_grid`, in a worker process or in this one: train `job['method']` with `job['seed']` into
+    `job['run']` unless it is finished there, evaluate the run (for the method none, the base model) under every
+    config of `job['protocol']`, and record the seconds this call spent in the folder's `timing.json`."""
+    if job['threads']: torch.set_num_threads(job['threads'])
+    run, method, seed = Path(job['run']), job['method'], job['seed']
+    run.mkdir(parents=True, exist_ok=True)
+    timing = {'train_s': None, **(load_json(run / 'timing.json') if (run / 'timing.json').exists() else {})}
+    start, trained = time.time(), False
+    if method == 'none': model, pretrained = job['base']
+    else:
+        if not (run / 'final.safetensors').exists():
+            train(TrainConfig(method=method, seed=seed, **job['train_options']), run_dir=run, progress=False)
+            timing['train_s'], trained = round(time.time() - start), True
+        model, pretrained = str(run), None
+    evaluated_at = time.time()
+    label = method if seed is None else f'{method}-seed{seed}'
+    frames = [evaluate(model, cfg, pretrained, progress=False, out=run, name=f'eval-{i}', reuse=True, label=label)
+              for i, cfg in enumerate(job['protocol'])]
+    evaluated = any(f.attrs['evaluated'] for f in frames)
+    if evaluated: timing['evaluate_s'] = round(time.time() - evaluated_at)
+    if trained or evaluated:
+        timing['threads'] = torch.get_num_threads(); save_json(timing, run / 'timing.json')
+    rows = pd.concat(frames, ignore_index=True)
+    rows['train_seed'] = seed
+    return rows, {'method': method, 'seed': seed, **timing, 'computed': trained or evaluated}
+
+def run_grid(methods: list[str],                 # method names; 'none' evaluates the base model once
+             seeds: list[int],                   # training seeds: every method but none is trained with each
+             protocol: list[EvalConfig],         # the evaluation configs every run (and the base model) is evaluated under
+             out='runs/grid',                    # out/<method>/seed<k>, out/none
+             workers: int = 1,                   # jobs side by side, each in its own process (1: in this one)
+             progress: bool = True,              # a line per finished job
+             **train_options,                    # TrainConfig fields for every run (method and seed are the grid's)
+             ) -> pd.DataFrame:
+    """Train every method with every seed and evaluate each run under `protocol`; returns every row, with the run's
+    `train_seed` (None for the base model); `attrs['timings']` has what each job took. Finished runs and evaluations
+    under `out` are read, interrupted ones continued. Everything is checked before any work starts. With `workers` > 1,
+    a script calling it needs Python's `if __name__ == '__main__':` guard (worker processes import the script)."""
+    taken = sorted({'method', 'seed'} & set(train_options))
+    if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of the training options.")
+    for m in methods: get_method(m)          # a misspelled method stops here
+    check_number('workers', workers, lo=1, integer=True)
+    if not seeds or len(set(seeds)) != len(seeds): raise ConfigError(f"Give distinct training seeds (got {seeds}).")
+    base = TrainConfig(seed=seeds[0], **train_options).validate()   # the options, checked once for every run
+    protocol = [c.validate() for c in protocol]
+    job = {'protocol': protocol, 'train_options': train_options, 'base': (base.model, base.pretrained),
+           'threads': max(1, torch.get_num_threads() // workers) if workers > 1 else 0}
+    jobs = [{**job, 'method': 'none', 'seed': None, 'run': str(Path(out) / 'none')}] if 'none' in methods else []
+    jobs += [{**job, 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')} for s in seeds for m in methods if m != 'none']
+    frames, timings = [], []
+    def finished(rows, timing):
+        frames.append(rows); timings.append(timing)
+        line = (f"{timing['method']}" + (f" seed {timing['seed']}" if timing['seed'] is not None else '') +
+                (f": trained in {timing['train_s']} s," if timing['train_s'] is not None else ':') +
+                f" evaluated in {timing.get('evaluate_s')} s" + ('' if timing['computed'] else ' (read from disk)') +
+                f" [{len(timings)}/{len(jobs)}]")
+        if progress: print(line, flush=True)
+        to_terminal(line)
+    if workers == 1:
+        for job in jobs: finished(*_grid_job(job))
+    else:   # spawn: a fresh interpreter per worker, safe whatever threads this process has started
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'))
+        try:
+            for future in as_completed([pool.submit(_grid_job, job) for job in jobs]): finished(*future.result())
+        except BaseException:   # an error or an interrupt stops the other jobs too: none may go on writing a run folder
+            for process in list(pool._processes.values()): process.terminate()   # no public way before Python 3.14
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    rows = pd.concat(frames, ignore_index=True)
+    rows.attrs['timings'] = pd.DataFrame(timings)
+    return rows
