@@ -281,7 +281,6 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
             _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=evaluated)
     df = pd.DataFrame(rows)
     df.attrs['skipped'], df.attrs['folder'] = skipped, folder
-    df.attrs['evaluated'] = sorted(set(tests) - finished)   # in this call; the others were read from the folder
     return df
 
 def _fingerprint(checkpoint: str) -> str | None:

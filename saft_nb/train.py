@@ -485,7 +485,8 @@ def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
     label = method if seed is None else f'{method}-seed{seed}'
     frames = [evaluate(model, cfg, pretrained, progress=False, out=run, name=f'eval-{i}', reuse=True, label=label)
               for i, cfg in enumerate(job['protocol'])]
-    evaluated = any(f.attrs['evaluated'] for f in frames)
+    # a finished evaluation is read, not written: a results.json written since is work done in this call
+    evaluated = any((Path(f.attrs['folder']) / 'results.json').stat().st_mtime >= evaluated_at for f in frames)
     if evaluated: timing['evaluate_s'] = round(time.time() - evaluated_at)
     if trained or evaluated:
         timing['threads'] = torch.get_num_threads(); save_json(timing, run / 'timing.json')
@@ -537,5 +538,5 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
             raise
         pool.shutdown()
     rows = pd.concat(frames, ignore_index=True)
-    rows.attrs['timings'] = pd.DataFrame(timings)
+    rows.attrs['timings'] = pd.DataFrame(timings).astype({'seed': 'Int64', 'train_s': 'Int64'})   # None: no seed, not trained
     return rows
