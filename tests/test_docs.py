@@ -54,10 +54,10 @@ def test_home_page_has_the_results_table_figures_and_navigation(site, page):
     page.goto(f'{site}/index.html')
     assert 'saft-nb' in page.title()
     headers = page.locator('table th').all_inner_texts()
-    assert {'model', 'clean', 'robust', 'shape (seen)'} <= {h.strip() for h in headers}, headers
-    for figure in ('epsilon_curves', 'tradeoff', 'heatmap'): assert _loaded_images(page, f'img[src*="{figure}"]') == 1, figure
+    assert {'method', 'seeds', 'clean seen', 'robust unseen', 'scene (seen)'} <= {h.strip() for h in headers}, headers
+    for figure in ('tradeoff', 'heatmap'): assert _loaded_images(page, f'img[src*="{figure}"]') == 1, figure
     captions = page.locator('article p > em').all_inner_texts()
-    assert sum(c.startswith('Figure ') for c in captions) == 3, captions
+    assert sum(c.startswith('Figure ') for c in captions) == 2, captions
     wide = page.evaluate('''[...document.querySelectorAll('article .table-wrapper')].filter(w => w.scrollWidth > w.clientWidth + 2).length''')
     assert wide == 0, f'{wide} tables need horizontal scrolling'
     sidebar = page.locator('.sidebar-tree')
