@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_models.ipynb 2
 from __future__ import annotations
-import contextlib, json, logging, os, tempfile, weakref
+import contextlib, json, logging, os, tempfile, types, weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +19,10 @@ from torch.utils.data import DataLoader
 from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, load_json
 
 # %% auto 0
-__all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'HUB_PREFIXES', 'ClipModel', 'build_clip',
-           'save_clip', 'load_clip_file', 'embedded_weights_path', 'embedded_record', 'load_model', 'hub_cache_dir',
-           'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states', 'project_text',
-           'ZeroShotClassifier', 'zero_shot_accuracy']
+__all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'HUB_PREFIXES', 'ClipModel',
+           'lean_vision_tower', 'build_clip', 'save_clip', 'load_clip_file', 'embedded_weights_path', 'embedded_record',
+           'load_model', 'hub_cache_dir', 'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states',
+           'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -36,9 +36,44 @@ class ClipModel:
     name: str
     source: dict = field(default_factory=dict)   # how it was made or where it was loaded from
 
+    def __post_init__(self): lean_vision_tower(self.model)
+
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
     def tokenize(self, texts: list[str]) -> torch.Tensor: return self.tokenizer(texts).to(self.device)
+
+# %% ../nbs/03_models.ipynb
+def _patch_embedding(self, x: torch.Tensor) -> torch.Tensor:
+    "A kernel-equals-stride convolution without bias, as a reshape and one matrix product (the same numbers)."
+    out_c, in_c, k, _ = self.weight.shape
+    b, gh, gw = len(x), x.shape[-2] // k, x.shape[-1] // k
+    patches = x[..., :gh * k, :gw * k].reshape(b, in_c, gh, k, gw, k).permute(0, 2, 4, 1, 3, 5).reshape(b, gh * gw, in_c * k * k)
+    return (patches @ self.weight.reshape(out_c, -1).T).transpose(1, 2).reshape(b, out_c, gh, gw)
+
+def _self_attention(self, q_x, k_x=None, v_x=None, attn_mask=None):
+    "open_clip's `ResidualAttentionBlock.attention` for plain self-attention, without `nn.MultiheadAttention`'s copies."
+    if k_x is not None or v_x is not None or attn_mask is not None: return type(self).attention(self, q_x, k_x, v_x, attn_mask)
+    a = self.attn
+    b, n, e = q_x.shape
+    q, k, v = F.linear(q_x, a.in_proj_weight, a.in_proj_bias).view(b, n, 3, a.num_heads, e // a.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
+    if q.is_cuda or (a.dropout and a.training): out = F.scaled_dot_product_attention(q, k, v, dropout_p=a.dropout if a.training else 0.0)
+    else: out = torch.softmax((q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1), -1) @ v   # faster than the fused CPU kernel for short sequences
+    return F.linear(out.transpose(1, 2).reshape(b, n, e), a.out_proj.weight, a.out_proj.bias)
+
+def lean_vision_tower(model: nn.Module) -> nn.Module:
+    "Give `model.visual` (an open_clip `VisionTransformer`) the lean patch embedding and self-attention where they apply; returns `model`."
+    from open_clip.transformer import ResidualAttentionBlock
+    visual = getattr(model, 'visual', None)
+    conv, blocks = getattr(visual, 'conv1', None), getattr(getattr(visual, 'transformer', None), 'resblocks', [])
+    if (isinstance(conv, nn.Conv2d) and conv.bias is None and conv.kernel_size == conv.stride and conv.padding == (0, 0)
+            and conv.dilation == (1, 1) and conv.groups == 1):
+        conv.forward = types.MethodType(_patch_embedding, conv)
+    for block in blocks:
+        a = getattr(block, 'attn', None)
+        if (isinstance(block, ResidualAttentionBlock) and isinstance(a, nn.MultiheadAttention) and a.batch_first
+                and a._qkv_same_embed_dim and a.bias_k is None and not a.add_zero_attn and not hasattr(block, 'ln_1_kv')):
+            block.attention = types.MethodType(_self_attention, block)
+    return model
 
 # %% ../nbs/03_models.ipynb
 EMBEDDED_NAME = 'tiny-clip'
