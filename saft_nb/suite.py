@@ -15,10 +15,9 @@ from .data import DatasetSpec, Hierarchy, register_dataset
 
 # %% auto 0
 __all__ = ['IMAGE_SIZE', 'ATTRIBUTES', 'LABEL_SPACES', 'VALUES', 'FINE_TUNING_SPACES', 'CAPTION_SPACES', 'COLOR_RGB',
-           'SIZE_RADIUS', 'POSITION_CENTER', 'TRAIN_EPS', 'HEADLINE_EPS', 'SHAPE_TREES', 'COLOR_TREE', 'DESCRIPTIONS',
-           'SUITE_SEED', 'SPLIT_SIZES', 'shape_mask', 'texture_tiles', 'render', 'sample_attributes',
-           'label_space_classes', 'leaf_to_label', 'make_caption', 'consistent', 'split_rng', 'make_split',
-           'pretraining_batch', 'split_digest', 'SuiteImages']
+           'SIZE_RADIUS', 'POSITION_CENTER', 'TRAIN_EPS', 'HEADLINE_EPS', 'DESCRIPTIONS', 'SUITE_SEED', 'SPLIT_SIZES',
+           'shape_mask', 'texture_tiles', 'render', 'sample_attributes', 'label_space_classes', 'leaf_to_label',
+           'make_caption', 'consistent', 'split_rng', 'make_split', 'pretraining_batch', 'split_digest', 'SuiteImages']
 
 # %% ../nbs/02_suite.ipynb
 IMAGE_SIZE = 48  # native resolution: perturbations of suite images live at 48 x 48
@@ -115,8 +114,6 @@ def sample_attributes(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.stack([rng.integers(0, len(VALUES[a]), n) for a in ATTRIBUTES], 1)
 
 # %% ../nbs/02_suite.ipynb
-SHAPE_TREES = ('suite-shape-geometry', 'suite-shape-convexity')
-COLOR_TREE = 'suite-color-temperature'
 DESCRIPTIONS = load_json(DATA_DIR / 'descriptions' / 'suite.json')
 
 @functools.lru_cache(None)
@@ -246,9 +243,8 @@ class SuiteImages(Dataset):
 
 def _hierarchies_over(space: str) -> list[str]:
     ls = LABEL_SPACES[space]
-    if 'hierarchy' in ls: return [ls['hierarchy']]
-    if 'hierarchies' in ls: return list(ls['hierarchies'])   # trees over a compositional space's classes (scene)
-    return [t for t in SHAPE_TREES if space == 'shape'] + ([COLOR_TREE] if space == 'color' else [])
+    # a tree's own label space names it (`hierarchy`); the trees over a space's classes are listed in `hierarchies`
+    return [ls['hierarchy']] if 'hierarchy' in ls else list(ls.get('hierarchies', []))
 
 for _space, _ls in LABEL_SPACES.items():
     register_dataset(DatasetSpec(
