@@ -12,7 +12,7 @@ metadata; `--check` fails when a notebook's code changed after its outputs were 
 Module notebooks run in-process with execnb, as `nbdev_test` runs them (cells marked `#| eval: false` or with a
 `tst_flags` flag are skipped). Experiment notebooks (those with a papermill `parameters` cell) run under papermill
 with the parameters in `EXPERIMENTS`, which a note on the page states.
-`pretrain.ipynb`, `calibration.ipynb` and `results.ipynb` take 15, 16 and 105 minutes: their outputs are adopted from the executed copies of
+`pretrain.ipynb`, `calibration.ipynb` and `results.ipynb` take 15, 16 and 74 minutes: their outputs are adopted from the executed copies of
 the runs that made the shipped weights and the results table (`--outputs-from` checks that the code is the same).
 """
 import argparse, ast, hashlib, json, os, re, shutil, sys
