@@ -18,7 +18,8 @@ Every workload runs twice in this process, on the same batches and from the same
 - saft-nb: the training loop's own step (`train.adversarial_loss`, backward, AdamW step), evaluation's PGD;
 - reference, as the official TeCoA / FARE / SAFT loops do it: every attack step and every training step re-encodes
   all class prompts (or all K x C descriptions) with the text encoder under autograd, every parameter requires a
-  gradient (frozen means "not in the optimizer"), the frozen original model runs with gradients, all in fp32.
+  gradient (frozen means "not in the optimizer"), the frozen original model runs with gradients, all in fp32, through open_clip's own forward (not saft-nb's lean
+  vision tower).
 Workloads: TeCoA (PGD-2), FARE (PGD-10), SAFT (K descriptions, semantic-ensemble PGD-2 + attention terms), and
 PGD-100 evaluation (1/255; saft-nb stops attacking an image once it is misclassified, the reference runs all steps).
 On the CPU they run twice: on the suite's shapes (10 classes: few prompts, so re-encoding them costs little) and on
@@ -38,7 +39,7 @@ from saft_nb.attacks import CrossEntropy, attack_mode, pgd, random_start
 from saft_nb.data import get_spec, load_dataset
 from saft_nb.descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
 from saft_nb.methods import attention_maps
-from saft_nb.models import ZeroShotClassifier, bank_texts, encode_texts, load_model
+from saft_nb.models import ZeroShotClassifier, bank_texts, encode_texts, load_model, open_clip_vision_tower
 from saft_nb.train import TrainConfig, adversarial_loss, prepare_training
 
 # dense bf16 peak of the GPUs we know, for model-FLOPs utilization
@@ -60,6 +61,8 @@ class Reference:
         view = lambda model: ZeroShotClassifier(dataclasses.replace(cm, model=model), bank, logit_scale)
         self.view = view(self.model)
         self.teacher_view = view(self.teacher) if teacher else None
+        # the official loops run open_clip's own forward, not the library's lean one
+        for model in (self.model, self.teacher): open_clip_vision_tower(model)
 
     def preprocess(self, x): return self.view.preprocess(x)
 

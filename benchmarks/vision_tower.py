@@ -15,14 +15,8 @@ import torch
 
 from saft_nb.attacks import random_start
 from saft_nb.data import get_spec, load_dataset
-from saft_nb.models import load_model
+from saft_nb.models import load_model, open_clip_vision_tower
 from saft_nb.train import TrainConfig, adversarial_loss, prepare_training
-
-
-def open_clip_routes(model):
-    "Drop the lean routes: open_clip's class methods answer again."
-    vars(model.visual.conv1).pop('forward', None)
-    for block in model.visual.transformer.resblocks: vars(block).pop('attention', None)
 
 
 def attack_step(cm, x):
@@ -58,7 +52,7 @@ def main():
     ds = load_dataset('suite-scene', 'train')
     x = torch.stack([ds[i][0] for i in range(250)]); y = torch.tensor([ds[i][1] for i in range(250)])
     lean, stock = load_model('embedded'), load_model('embedded')
-    open_clip_routes(stock.model)
+    open_clip_vision_tower(stock.model)
     print(f"torch {torch.__version__}, {args.threads} thread(s), median of {args.rounds} alternating rounds of {args.reps} steps")
     print(f"| workload | open_clip img/s | lean img/s | ratio |\n|---|---|---|---|")
     for name, make, n in [('attack step: forward + input gradient, 250 images', lambda cm: attack_step(cm, x), 250),

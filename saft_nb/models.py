@@ -20,9 +20,9 @@ from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, loa
 
 # %% auto 0
 __all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'HUB_PREFIXES', 'ClipModel',
-           'lean_vision_tower', 'build_clip', 'save_clip', 'load_clip_file', 'embedded_weights_path', 'embedded_record',
-           'load_model', 'hub_cache_dir', 'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states',
-           'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
+           'lean_vision_tower', 'open_clip_vision_tower', 'build_clip', 'save_clip', 'load_clip_file',
+           'embedded_weights_path', 'embedded_record', 'load_model', 'hub_cache_dir', 'text_parameters', 'encode_texts',
+           'bank_texts', 'text_bank', 'text_states', 'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -73,6 +73,13 @@ def lean_vision_tower(model: nn.Module) -> nn.Module:
         if (isinstance(block, ResidualAttentionBlock) and isinstance(a, nn.MultiheadAttention) and a.batch_first
                 and a._qkv_same_embed_dim and a.bias_k is None and not a.add_zero_attn and not hasattr(block, 'ln_1_kv')):
             block.attention = types.MethodType(_self_attention, block)
+    return model
+
+def open_clip_vision_tower(model: nn.Module) -> nn.Module:
+    "Undo `lean_vision_tower`: open_clip's own patch embedding and attention answer again (what benchmarks compare with); returns `model`."
+    visual = getattr(model, 'visual', None)
+    if hasattr(visual, 'conv1'): vars(visual.conv1).pop('forward', None)
+    for block in getattr(getattr(visual, 'transformer', None), 'resblocks', []): vars(block).pop('attention', None)
     return model
 
 # %% ../nbs/03_models.ipynb
