@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb 2
 from __future__ import annotations
-import json, os, random, re, numbers, sys
+import errno, json, os, random, re, numbers, shutil, socket, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import torch
 
 # %% auto 0
 __all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PAPERMILL_HEADER', 'SaftError', 'ConfigError', 'MissingResourceError',
-           'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'load_json', 'save_json', 'new_run_dir',
-           'check_parameters', 'to_terminal', 'papermill_mode']
+           'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'write_error', 'check_writable',
+           'atomic_write', 'load_json', 'save_json', 'new_run_dir', 'FolderLock', 'check_parameters', 'to_terminal',
+           'papermill_mode']
 
 # %% ../nbs/00_core.ipynb
 class SaftError(Exception):
@@ -52,9 +54,81 @@ def seed_everything(seed: int) -> None:
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
 def resolve_device(device: str | torch.device = 'auto') -> torch.device:
-    "`'auto'` picks CUDA when present, else the CPU; anything else is passed to `torch.device`."
+    """`'auto'` picks CUDA when present, else the CPU; `'cpu'`, `'cuda'`, `'cuda:N'` and `'mps'` are checked against
+    this machine, so a device that is not there stops with one sentence before anything is loaded."""
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(device)
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ConfigError(f"device {device!r} is not a device torch knows; use 'auto', 'cpu', 'cuda' or 'cuda:N'.") from e
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r} asks for a GPU, but torch sees no CUDA GPU on this machine; use 'cpu' or 'auto'.")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0.")
+    elif dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {device!r} asks for Apple's GPU, which torch does not see here; use 'cpu' or 'auto'.")
+    elif dev.type not in ('cpu', 'mps'):
+        raise ConfigError(f"device {device!r} is not supported; use 'auto', 'cpu', 'cuda' or 'cuda:N'.")
+    return dev
+
+# %% ../nbs/00_core.ipynb
+def _umask() -> int:
+    mask = os.umask(0); os.umask(mask); return mask
+
+def _disk_full(error: BaseException, folder: Path) -> bool:
+    "Whether `error` (or anything it was raised from) is a full disk: ENOSPC, or a writer's vaguer message on a disk with < 1 MiB free."
+    e = error
+    while e is not None:
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC: return True
+        e = e.__cause__ or e.__context__
+    try: return shutil.disk_usage(folder).free < 2**20
+    except OSError: return False
+
+def write_error(path: Path, error: BaseException) -> SaftError:
+    "The one sentence for a failed write of `path`: a full disk, a folder that cannot be written, or the OS's reason."
+    path, folder = Path(path), Path(path).parent
+    if _disk_full(error, folder):
+        return SaftError(f"The disk holding {folder} is full, so {path.name} could not be written (the previous one, if any, is kept): "
+                         f"free some space and run again.")
+    if isinstance(error, PermissionError):
+        return SaftError(f"{folder} cannot be written to (permission denied): choose a folder you can write to.")
+    if isinstance(error, (NotADirectoryError, FileExistsError)):
+        return SaftError(f"{path} cannot be written: a part of that path is a file, not a folder; choose another folder.")
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else f"{type(error).__name__}: {error}"
+    return SaftError(f"{path} could not be written ({reason}).")
+
+def check_writable(folder) -> Path:
+    "Create `folder` if needed and check that files can be created in it; a sentence if not (a file in the way, no permission)."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise SaftError(f"{folder} is a file, not a folder: give a folder (it is created if missing).")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e: raise write_error(folder / '.probe', e) from e
+    return folder
+
+@contextmanager
+def atomic_write(path):
+    """Yield a temporary path beside `path`, unique to this write; when the block ends normally it becomes `path`
+    (with the user's usual file permissions), otherwise it is removed and `path` is left as it was. OS errors become
+    one sentence (`write_error`)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+        os.close(fd)
+    except OSError as e: raise write_error(path, e) from e
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as e:
+        full = not isinstance(e, (KeyboardInterrupt, SaftError)) and _disk_full(e, path.parent)   # before the space is freed
+        tmp.unlink(missing_ok=True)
+        if full or isinstance(e, OSError): raise write_error(path, e) from e
+        raise
 
 # %% ../nbs/00_core.ipynb
 PACKAGE_DIR = Path(__file__).resolve().parent if '__file__' in globals() else Path('../saft_nb').resolve()
@@ -69,23 +143,53 @@ def load_json(path) -> object:
     except json.JSONDecodeError as e: raise SaftError(f"{path} is not valid JSON ({e.msg} at line {e.lineno}).") from None
 
 def save_json(obj, path) -> Path:
-    "Write `obj` as indented JSON atomically (write to a temporary file, then rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + '\n', encoding='utf-8')
-    os.replace(tmp, path)
-    return path
+    "Write `obj` as indented JSON atomically (see `atomic_write`)."
+    with atomic_write(path) as tmp: tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + '\n', encoding='utf-8')
+    return Path(path)
 
 def new_run_dir(root, name: str) -> Path:
     "Create and return a fresh folder `root/name`, or `root/name-2`, `-3`, ... if it is taken."
     if not re.fullmatch(r'[A-Za-z0-9._-]+', name):
         raise ConfigError(f"run name {name!r} may only use letters, digits, '.', '_' and '-'.")
-    root = Path(root); root.mkdir(parents=True, exist_ok=True)
+    root = Path(root); check_writable(root)
     for i in range(1, 10_000):
         path = root / (name if i == 1 else f'{name}-{i}')
         try: path.mkdir(); return path
         except FileExistsError: continue
     raise SaftError(f"{root} holds too many runs named {name!r}; choose another name.")
+
+# %% ../nbs/00_core.ipynb
+class FolderLock:
+    "An exclusive lock on `folder` for the writer that holds it; `what` names the folder in the error ('run folder')."
+    def __init__(self, folder, what: str = 'folder'):
+        from filelock import FileLock
+        self.folder, self.what = Path(folder), what
+        self.owner_file = self.folder / '.lock.owner.json'
+        self._lock = FileLock(str(self.folder / '.lock'), timeout=0, is_singleton=False)
+
+    def holder(self) -> str:
+        "Who holds the lock, from the owner file (its holder writes it once the lock is taken)."
+        try: o = json.loads(self.owner_file.read_text(encoding='utf-8'))
+        except (OSError, ValueError): return 'another process'
+        return f"process {o.get('pid')} on {o.get('host')}, since {o.get('since')}"
+
+    def acquire(self) -> 'FolderLock':
+        from filelock import Timeout
+        check_writable(self.folder)
+        try: self._lock.acquire()
+        except Timeout:
+            raise SaftError(f"The {self.what} {self.folder} is being written by {self.holder()}: wait for it to finish, "
+                            f"stop it, or write to another folder.") from None
+        save_json({'pid': os.getpid(), 'host': socket.gethostname(),
+                   'since': time.strftime('%Y-%m-%d %H:%M:%S')}, self.owner_file)
+        return self
+
+    def release(self) -> None:
+        if self._lock.is_locked:
+            self.owner_file.unlink(missing_ok=True); self._lock.release()
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
 
 # %% ../nbs/00_core.ipynb
 PAPERMILL_HEADER = '# Parameters'   # the first line of the cell papermill injects (its Python translator's comment)
