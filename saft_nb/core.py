@@ -13,9 +13,9 @@ import torch
 
 # %% auto 0
 __all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PAPERMILL_HEADER', 'SaftError', 'ConfigError', 'MissingResourceError',
-           'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'write_error', 'check_writable',
-           'atomic_write', 'load_json', 'save_json', 'new_run_dir', 'FolderLock', 'check_parameters', 'to_terminal',
-           'papermill_mode']
+           'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'write_error', 'existing_ancestor',
+           'check_writable', 'atomic_write', 'load_json', 'save_json', 'new_run_dir', 'FolderLock', 'check_parameters',
+           'to_terminal', 'papermill_mode']
 
 # %% ../nbs/00_core.ipynb
 class SaftError(Exception):
@@ -73,7 +73,10 @@ def resolve_device(device: str | torch.device = 'auto') -> torch.device:
 
 # %% ../nbs/00_core.ipynb
 def _umask() -> int:
-    mask = os.umask(0); os.umask(mask); return mask
+    "The process's umask, read once: reading it means setting it, which other threads must not see mid-way."
+    if _UMASK[0] is None: mask = os.umask(0o022); os.umask(mask); _UMASK[0] = mask
+    return _UMASK[0]
+_UMASK = [None]
 
 def _disk_full(error: BaseException, folder: Path) -> bool:
     "Whether `error` (or anything it was raised from) is a full disk: ENOSPC, or a writer's vaguer message on a disk with < 1 MiB free."
@@ -97,15 +100,21 @@ def write_error(path: Path, error: BaseException) -> SaftError:
     reason = error.strerror if isinstance(error, OSError) and error.strerror else f"{type(error).__name__}: {error}"
     return SaftError(f"{path} could not be written ({reason}).")
 
+def existing_ancestor(path) -> Path:
+    "`path` itself if it exists, else the nearest folder above it that does (where it would be created)."
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent: path = path.parent
+    return path
+
 def check_writable(folder) -> Path:
-    "Create `folder` if needed and check that files can be created in it; a sentence if not (a file in the way, no permission)."
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise SaftError(f"{folder} is a file, not a folder: give a folder (it is created if missing).")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as e: raise write_error(folder / '.probe', e) from e
+    """Check, creating nothing, that `folder` is a folder this process can write in, or can be created as one; a
+    sentence if not (a file in the way, no permission). Nothing is left behind by a run that stops after this check."""
+    folder, there = Path(folder), existing_ancestor(folder)
+    if not there.is_dir():
+        raise SaftError(f"{there} is a file, not a folder: give a folder{'' if there == folder.absolute() else f' (for {folder})'} "
+                        f"that exists or can be created.")
+    if not os.access(there, os.W_OK | os.X_OK):
+        raise SaftError(f"{there} cannot be written to (permission denied): choose a folder you can write to.")
     return folder
 
 @contextmanager
@@ -127,7 +136,7 @@ def atomic_write(path):
     except BaseException as e:
         full = not isinstance(e, (KeyboardInterrupt, SaftError)) and _disk_full(e, path.parent)   # before the space is freed
         tmp.unlink(missing_ok=True)
-        if full or isinstance(e, OSError): raise write_error(path, e) from e
+        if not isinstance(e, SaftError) and (full or isinstance(e, OSError)): raise write_error(path, e) from e
         raise
 
 # %% ../nbs/00_core.ipynb
@@ -151,7 +160,7 @@ def new_run_dir(root, name: str) -> Path:
     "Create and return a fresh folder `root/name`, or `root/name-2`, `-3`, ... if it is taken."
     if not re.fullmatch(r'[A-Za-z0-9._-]+', name):
         raise ConfigError(f"run name {name!r} may only use letters, digits, '.', '_' and '-'.")
-    root = Path(root); check_writable(root)
+    root = Path(check_writable(root)); root.mkdir(parents=True, exist_ok=True)
     for i in range(1, 10_000):
         path = root / (name if i == 1 else f'{name}-{i}')
         try: path.mkdir(); return path
@@ -165,7 +174,7 @@ class FolderLock:
         from filelock import FileLock
         self.folder, self.what = Path(folder), what
         self.owner_file = self.folder / '.lock.owner.json'
-        self._lock = FileLock(str(self.folder / '.lock'), timeout=0, is_singleton=False)
+        self._lock = FileLock(str(self.folder / '.lock'), timeout=0)
 
     def holder(self) -> str:
         "Who holds the lock, from the owner file (its holder writes it once the lock is taken)."
@@ -175,7 +184,7 @@ class FolderLock:
 
     def acquire(self) -> 'FolderLock':
         from filelock import Timeout
-        check_writable(self.folder)
+        check_writable(self.folder); self.folder.mkdir(parents=True, exist_ok=True)
         try: self._lock.acquire()
         except Timeout:
             raise SaftError(f"The {self.what} {self.folder} is being written by {self.holder()}: wait for it to finish, "

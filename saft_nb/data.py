@@ -4,6 +4,8 @@
 
 # %% ../nbs/01_data.ipynb 2
 from __future__ import annotations
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,8 +18,9 @@ from .core import ConfigError, MissingResourceError, SaftError, DATA_DIR, load_j
 
 # %% auto 0
 __all__ = ['DATASETS', 'PERTURB_AT', 'DOWNLOAD_HINTS', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset',
-           'register_dataset', 'list_datasets', 'get_spec', 'load_dataset', 'describe_preprocess', 'ResizedImages',
-           'holdout', 'data_root', 'image_transform', 'imagefolder_loader', 'register_imagefolder', 'dataset_labels',
+           'template_problem', 'check_templates', 'register_dataset', 'list_datasets', 'get_spec', 'load_dataset',
+           'describe_preprocess', 'ResizedImages', 'ImageFiles', 'holdout', 'data_root', 'image_transform',
+           'imagefolder_loader', 'register_imagefolder', 'find_unreadable', 'check_readable', 'dataset_labels',
            'stratified_sample', 'sample_subset', 'images_and_labels']
 
 # %% ../nbs/01_data.ipynb
@@ -92,11 +95,13 @@ class DatasetSpec:
 
 class ZeroShotDataset(Dataset):
     """A dataset of `(image in [0,1], label)` with its `spec` attached, and where its perturbations live:
-    `perturb_at` ('native' or 'model'), `resolution` (the side of its images) and `preprocess` (in words)."""
+    `perturb_at` ('native' or 'model'), `resolution` (the side of its images) and `preprocess` (in words).
+    `skipped_images`: the image files left out because they cannot be read (`load_dataset(skip_bad_images=True)`)."""
     def __init__(self, spec: DatasetSpec, items: Dataset, split: str, perturb_at: str = 'native',
-                 resolution: int | None = None, preprocess: str = ''):
+                 resolution: int | None = None, preprocess: str = '', skipped_images: list[str] | None = None):
         self.spec, self.items, self.split = spec, items, split
         self.perturb_at, self.resolution, self.preprocess = perturb_at, resolution or spec.resolution, preprocess
+        self.skipped_images = list(skipped_images or [])
     def __len__(self): return len(self.items)
     def __getitem__(self, i): return self.items[i]
     @property
@@ -106,9 +111,36 @@ class ZeroShotDataset(Dataset):
     def __repr__(self): return f"ZeroShotDataset({self.spec.name!r}, split={self.split!r}, n={len(self)}, classes={len(self.classnames)})"
 
 # %% ../nbs/01_data.ipynb
+def template_problem(template) -> str | None:
+    "Why `template` cannot take a class name through `template.format(name)` (it needs exactly one plain `{}`), or None."
+    import string
+    if not isinstance(template, str): return f"is a {type(template).__name__}, not a string"
+    try: fields = [(name, conv, spec) for _, name, spec, conv in string.Formatter().parse(template) if name is not None]
+    except ValueError as e: return f"is not a valid format string ({e})"
+    if not fields: return "has no {} for the class name"
+    if len(fields) > 1: return f"has {len(fields)} fields where one {{}} belongs"
+    (name, conv, spec), = fields
+    if name or conv or spec: return f"has the field {{{name}{'!' + conv if conv else ''}{':' + spec if spec else ''}}} where a plain {{}} belongs"
+    return None
+
+def check_templates(templates, where: str) -> list[str]:
+    "`templates` as a list if each has exactly one `{}`, else one `ConfigError` sentence naming `where` they come from."
+    if not isinstance(templates, (list, tuple)):   # a lone string would be read as a list of characters
+        raise ConfigError(f"{where}: templates must be a list of strings, got {templates!r}" + (f" (write [{templates!r}])." if isinstance(templates, str) else "."))
+    templates = list(templates)
+    if not templates: raise ConfigError(f"{where} has no prompt templates: give at least one, such as 'a photo of a {{}}.'.")
+    for t in templates:
+        problem = template_problem(t)
+        if problem: raise ConfigError(f"{where} has the prompt template {t!r}, which {problem}: give each template exactly "
+                                      "one {} for the class name (literal braces are written {{ and }}).")
+    return templates
+
+# %% ../nbs/01_data.ipynb
 DATASETS: dict[str, DatasetSpec] = {}
 
 def register_dataset(spec: DatasetSpec) -> DatasetSpec:
+    "Register `spec` by its name, once its prompt templates are checked."
+    spec.templates = check_templates(spec.templates, f"Dataset {spec.name!r}")
     DATASETS[spec.name] = spec
     return spec
 
@@ -124,23 +156,25 @@ def get_spec(name: str) -> DatasetSpec:
 PERTURB_AT = ('native', 'model')
 
 def load_dataset(name: str, split: str = 'test', root=None, image_size: int = 224, perturb_at: str = 'native',
-                 crop: float | None = None) -> ZeroShotDataset:
+                 crop: float | None = None, skip_bad_images: bool = False) -> ZeroShotDataset:
     """Load dataset `name`'s `split` (real datasets from `root`) with its images where the perturbation lives:
     `perturb_at='native'` keeps a fixed-resolution dataset's own size (the classifier resizes inside its forward),
     `'model'` resizes it to `image_size` first. Images of mixed sizes are always brought to `image_size`: shorter
     side resized (bicubic) to `image_size / crop`, then a center crop of `image_size` (`crop` 0.875 at 224 px is the
-    usual Resize(256) + CenterCrop(224); None or 1: Resize(224) + CenterCrop(224), CLIP's own)."""
+    usual Resize(256) + CenterCrop(224); None or 1: Resize(224) + CenterCrop(224), CLIP's own). `skip_bad_images`:
+    decode every image file first and leave out those that cannot be read (listed in `skipped_images`)."""
     spec = get_spec(name)
     check_choice('perturb_at', perturb_at, PERTURB_AT)
     if crop is not None: check_number('crop', crop, lo=0, lo_open=True, hi=1)
     resize = round(image_size / crop) if crop and crop != 1 else None
     items = spec.loader(spec, root, split, image_size, resize)
+    items, skipped = _without_unreadable(items, spec, split) if skip_bad_images else (items, [])
     fixed = spec.resolution is not None
     if fixed and perturb_at == 'model' and (spec.resolution != image_size or resize):
         items = ResizedImages(items, image_size, resize)
     at_model = not fixed or perturb_at == 'model'
     return ZeroShotDataset(spec, items, split, perturb_at if fixed else 'model', image_size if at_model else spec.resolution,
-                           describe_preprocess(spec.resolution, image_size, perturb_at, resize))
+                           describe_preprocess(spec.resolution, image_size, perturb_at, resize), skipped)
 
 # %% ../nbs/01_data.ipynb
 def describe_preprocess(resolution: int | None, image_size: int, perturb_at: str, resize: int | None) -> str:
@@ -161,6 +195,53 @@ class ResizedImages(Dataset):
         x, y = self.items[i]
         x = TF.resize(x, [self.resize, self.resize], interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
         return TF.center_crop(x, [self.size, self.size]).clamp(0, 1), y
+
+# %% ../nbs/01_data.ipynb
+def _size_problem(w: int, h: int, resolution: int | None) -> str | None:
+    if resolution and (w, h) != (resolution, resolution): return f"it is {w}x{h} px, not {resolution}x{resolution} like the rest of the dataset"
+
+def _image_problem(path, resolution: int | None = None) -> str | None:
+    "Why the image file `path` cannot be used, or None: decoded in full (a truncated file fails only there), size checked."
+    from PIL import Image
+    try:
+        if os.path.getsize(path) == 0: return 'the file is empty'
+        with Image.open(path) as im: im.load(); size = im.size
+    except FileNotFoundError: return 'the file is missing'
+    except PermissionError: return 'you may not read it'
+    except Image.UnidentifiedImageError: return 'it is not an image file PIL can identify'
+    except Exception as e:   # truncated (PIL says so in two ways), broken, too large, ...
+        return 'the file is truncated' if 'truncated' in str(e).lower() else f"decoding it fails: {e}"
+    return _size_problem(*size, resolution)
+
+def _bad_image(path, reason: str) -> SaftError:
+    return SaftError(f"Image {path} cannot be used ({reason}): replace or delete it, or pass skip_bad_images=True to leave unreadable images out.")
+
+class ImageFiles(Dataset):
+    """Items `(image, label)` of `items`, a dataset read from image files (`paths[i]` is item i's): a read that fails
+    because of its file names the file; in a dataset of fixed `resolution`, an image of another size is refused."""
+    def __init__(self, items: Dataset, paths, resolution: int | None = None):
+        self.items, self.paths, self.resolution = items, [str(p) for p in paths], resolution
+    def __len__(self): return len(self.items)
+    def __getitem__(self, i):
+        try: x, y = self.items[i]
+        except Exception as e:
+            reason = _image_problem(self.paths[i])
+            if reason is None: raise     # the file reads: not its fault
+            raise _bad_image(self.paths[i], reason) from e
+        reason = _size_problem(x.shape[-1], x.shape[-2], self.resolution)
+        if reason: raise _bad_image(self.paths[i], reason)
+        return x, y
+
+def _files_of(ds) -> list[str] | None:
+    "The image file each item of a torchvision dataset reads; None for those kept in arrays (CIFAR, STL-10, PCAM)."
+    kind = type(ds).__name__
+    if kind == 'Caltech101': return [os.path.join(ds.root, '101_ObjectCategories', ds.categories[y], f'image_{i:04d}.jpg') for y, i in zip(ds.y, ds.index)]
+    if kind == 'Caltech256': return [os.path.join(ds.root, '256_ObjectCategories', ds.categories[y], f'{y + 1:03d}_{i:04d}.jpg') for y, i in zip(ds.y, ds.index)]
+    for name in ('samples', '_samples'):   # ImageFolder, ImageNet, EuroSAT; StanfordCars
+        if hasattr(ds, name): return [str(p) for p, _ in getattr(ds, name)]
+    for name in ('_image_files', '_images'):  # Food-101, DTD, Flowers-102, FGVC-Aircraft, SUN397; Oxford Pets
+        if hasattr(ds, name): return [str(p) for p in getattr(ds, name)]
+    return None
 
 # %% ../nbs/01_data.ipynb
 DOWNLOAD_HINTS = {
@@ -222,7 +303,7 @@ def image_transform(resolution: int | None, image_size: int, resize: int | None 
     return T.Compose(steps + [T.ToTensor()])
 
 def _missing(spec, root) -> MissingResourceError:
-    hint = DOWNLOAD_HINTS.get(spec.name, 'it').format(root=root)
+    hint = (DOWNLOAD_HINTS.get(spec.name) or spec.download or 'it').format(root=root)   # your own folders: their layout
     return MissingResourceError(f"Dataset {spec.name!r} is not under {root}: download {hint} (or pass root=/where/it/is).")
 
 def _unreadable(spec, cls, folder: Path, error: Exception) -> SaftError:
@@ -256,8 +337,33 @@ def _torchvision_loader(cls_name: str):
             spec.classnames = [_clean(n.split('.', 1)[-1]) if cls_name == 'Caltech256' else _clean(n) for n in names]
         elif names is not None and len(names) != len(spec.classnames):
             raise SaftError(f"{spec.name} on disk has {len(names)} classes but its class-name file has {len(spec.classnames)}; the data is a different version.")
+        files = _files_of(ds)   # a read that fails names its file
+        if files is not None: ds = ImageFiles(ds, files, spec.resolution)
         return ds if split == 'test' else holdout(ds, split)
     return load
+
+# %% ../nbs/01_data.ipynb
+def _split_folder(spec, root: Path, split: str) -> Path:
+    "The folder of `split`'s class folders; a missing dataset folder, split folder or class folder is one sentence."
+    base = root / spec.name
+    folder = base / spec.folders.get('test' if split == 'test' else 'train', 'test' if split == 'test' else 'train')
+    if not base.is_dir(): raise _missing(spec, root)
+    if not folder.is_dir():
+        raise MissingResourceError(f"Dataset {spec.name!r} is in {base} but has no {folder.name}/ folder for split {split!r}: "
+                                   f"put its images in {folder}/<class>/, one folder per class.")
+    if not any(p.is_dir() for p in folder.iterdir()):
+        raise MissingResourceError(f"Dataset {spec.name!r} is in {base} but {folder} has no class folders: put the "
+                                   f"{split!r} images in {folder}/<class>/, one folder per class.")
+    return folder
+
+def _check_classes(spec, ds, folder: Path) -> None:
+    "Every class folder of `ds` (an ImageFolder that allows empty ones) holds images."
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+    empty = [c for c, n in zip(ds.classes, np.bincount(ds.targets, minlength=len(ds.classes))) if n == 0]
+    if empty:
+        others = f" (nor do {len(empty) - 1} other class folders)" if len(empty) > 1 else ''
+        raise MissingResourceError(f"Dataset {spec.name!r} has no images ({', '.join(IMG_EXTENSIONS)}) in its class folder "
+                                   f"{folder / empty[0]}{others}: add the class's images, or delete the folder if the class is not part of the dataset.")
 
 def imagefolder_loader(spec, root, split, image_size, resize=None):
     """Images in `root/<name>/<folder>/<class folder>/*`: the test split reads folder `test` (or what `spec.folders`
@@ -265,15 +371,16 @@ def imagefolder_loader(spec, root, split, image_size, resize=None):
     else `words.txt`, else folder names."""
     from torchvision.datasets import ImageFolder
     check_choice('split', split, ['train', 'val', 'test'])
-    folder = data_root(root) / spec.name / spec.folders.get('test' if split == 'test' else 'train', 'test' if split == 'test' else 'train')
-    if not folder.is_dir(): raise _missing(spec, data_root(root))
-    ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size, resize))
+    folder = _split_folder(spec, data_root(root), split)
+    ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size, resize), allow_empty=True)
+    _check_classes(spec, ds, folder)
     if spec.classnames is None:
         words = folder.parent / 'words.txt'   # TinyImageNet: "<wnid>\t<names, comma-separated>"
         table = dict(l.split('\t', 1) for l in words.read_text().splitlines() if '\t' in l) if words.exists() else {}
         spec.classnames = [_clean(table[c].split(',')[0]) if c in table else _clean(c) for c in ds.classes]
     elif len(ds.classes) != len(spec.classnames):
         raise SaftError(f"{folder} has {len(ds.classes)} class folders but {spec.name} names {len(spec.classnames)} classes.")
+    ds = ImageFiles(ds, [p for p, _ in ds.samples], spec.resolution)   # a read that fails names its file
     return ds if split == 'test' else holdout(ds, split)
 
 def _register_real():
@@ -281,22 +388,66 @@ def _register_real():
         d = load_json(path)
         kind, _, target = d['loader'].partition(':')
         loader = _torchvision_loader(target) if kind == 'torchvision' else imagefolder_loader
-        register_dataset(DatasetSpec(d['name'], d['classnames'], d['templates'], d['resolution'], d.get('hierarchies', []),
-                                     DOWNLOAD_HINTS.get(d['name'], ''), loader, d.get('folders', {}), d.get('sizes', {})))
+        register_dataset(DatasetSpec(d['name'], d['classnames'], check_templates(d['templates'], str(path)), d['resolution'],
+                                     d.get('hierarchies', []), DOWNLOAD_HINTS.get(d['name'], ''), loader, d.get('folders', {}), d.get('sizes', {})))
 _register_real()
 
 def register_imagefolder(name: str, classnames: list[str] | None = None, templates=('a photo of a {}.',),
                          resolution: int | None = None, hierarchies=()) -> DatasetSpec:
-    "Register your own dataset kept as `root/<name>/<split>/<class>/*.png|jpg` (torchvision's ImageFolder layout)."
-    return register_dataset(DatasetSpec(name, list(classnames) if classnames else None, list(templates), resolution,
-                                        list(hierarchies), f"its images as {{root}}/{name}/<split>/<class>/", imagefolder_loader))
+    """Register your own dataset kept as `root/<name>/<split>/<class>/*.png|jpg` (torchvision's ImageFolder layout);
+    each of `templates` needs exactly one `{}` for the class name."""
+    return register_dataset(DatasetSpec(name, list(classnames) if classnames else None, check_templates(templates, f"Dataset {name!r}"),
+                                        resolution, list(hierarchies), f"its images as {{root}}/{name}/<split>/<class>/", imagefolder_loader))
+
+# %% ../nbs/01_data.ipynb
+def _item_files(ds) -> tuple[list[str], int | None] | None:
+    "The image file of each item of `ds` and the side its images must have, through the wrappers; None when not read from files."
+    if isinstance(ds, ImageFiles): return ds.paths, ds.resolution
+    if isinstance(ds, (ZeroShotDataset, ResizedImages)): return _item_files(ds.items)
+    if isinstance(ds, Subset):
+        inner = _item_files(ds.dataset)
+        return None if inner is None else ([inner[0][i] for i in ds.indices], inner[1])
+    return None
+
+def _problems(ds) -> list[tuple[int, str, str]]:
+    "`(index, path, reason)` for each item of `ds` whose image file cannot be used, decoded in a pool of threads."
+    files = _item_files(ds)
+    if files is None: return []
+    paths, resolution = files
+    with ThreadPoolExecutor(min(32, 4 * (os.cpu_count() or 1))) as pool:
+        reasons = list(pool.map(lambda p: _image_problem(p, resolution), paths))
+    return [(i, p, r) for i, (p, r) in enumerate(zip(paths, reasons)) if r]
+
+def find_unreadable(ds) -> list[tuple[str, str]]:
+    "`(path, reason)` for every image file of `ds` (a loaded dataset, or a part of one) that cannot be used; [] for the suite's."
+    return [(p, r) for _, p, r in _problems(ds)]
+
+def _what(ds) -> str: return f"dataset {ds.spec.name!r} ({ds.split} split)" if isinstance(ds, ZeroShotDataset) else 'the dataset'
+
+def check_readable(ds) -> None:
+    "Raise one `SaftError` sentence if any image file of `ds` cannot be used (see `find_unreadable`)."
+    bad = find_unreadable(ds)
+    if not bad: return
+    first = '; '.join(f"{p}: {r}" for p, r in bad[:3]) + ('; ...' if len(bad) > 3 else '')
+    raise SaftError(f"{len(bad)} image file{'s' if len(bad) > 1 else ''} of {_what(ds)} cannot be used ({first}): replace or "
+                    "delete them, or load the dataset with skip_bad_images=True to leave them out.")
+
+def _without_unreadable(items, spec, split) -> tuple[Dataset, list[str]]:
+    "`items` without the items whose image file cannot be used, and those files."
+    bad = _problems(items)
+    if not bad: return items, []
+    if len(bad) == len(items):
+        raise SaftError(f"None of the {len(items)} images of dataset {spec.name!r} ({split} split) can be used ({bad[0][1]}: "
+                        f"{bad[0][2]}, and so on): check that the folder holds the dataset's images.")
+    drop = {i for i, _, _ in bad}
+    return Subset(items, [i for i in range(len(items)) if i not in drop]), [p for _, p, _ in bad]
 
 # %% ../nbs/01_data.ipynb
 _LABEL_ATTRIBUTES = ('targets', 'labels', '_labels', 'y')   # where torchvision's datasets and the suite keep their labels
 
 def dataset_labels(ds) -> np.ndarray:
     "The integer label of every item of `ds` (a `ZeroShotDataset`, a `Subset`, or a torch dataset), in order."
-    if isinstance(ds, (ZeroShotDataset, ResizedImages)): return dataset_labels(ds.items)
+    if isinstance(ds, (ZeroShotDataset, ResizedImages, ImageFiles)): return dataset_labels(ds.items)
     if isinstance(ds, Subset): return dataset_labels(ds.dataset)[np.asarray(ds.indices, dtype=int)]
     for name in _LABEL_ATTRIBUTES:
         labels = getattr(ds, name, None)

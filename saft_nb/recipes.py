@@ -11,12 +11,12 @@ import pandas as pd
 
 from .attacks import aa_plan
 from .core import DATA_DIR, ConfigError, SaftError, check_choice, load_json
-from .data import MAX_VAL, VAL_FRACTION, get_spec
+from .data import MAX_VAL, VAL_FRACTION, get_spec, template_problem
 
 # %% auto 0
 __all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'CLEAN_SHARE', 'ROBUST_SHARE', 'list_recipes',
-           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'check_prompts',
-           'ResolvedConfig', 'check_dataset_keys', 'per_dataset', 'settings_table', 'source_link', 'sources_table',
+           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'ResolvedConfig',
+           'check_dataset_keys', 'per_dataset', 'check_prompts', 'settings_table', 'source_link', 'sources_table',
            'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table']
 
 # %% ../nbs/06b_recipes.ipynb
@@ -65,12 +65,6 @@ def given_values(config, names: list[str]) -> dict | None:
     if before is None: return {n: v for n, v in now.items() if v is not None}
     return {**config._given, **{n: v for n, v in now.items() if before.get(n) != v}}
 
-def check_prompts(prompt, dataset: str | None = None) -> None:
-    "Prompts are 'templates' (a dataset's ensemble) or one template with {} for the class name."
-    if not isinstance(prompt, str) or (prompt != 'templates' and '{}' not in prompt):
-        raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r}"
-                          + (f" for {dataset}." if dataset else "."))
-
 class ResolvedConfig:
     """What `TrainConfig` and `EvalConfig` share: their fields left None come from a recipe or a protocol (the field
     named by `_kind`), else from saft-nb's `suite`; `sources` says where each value came from; a config edited after
@@ -113,6 +107,15 @@ def per_dataset(value, dataset: str):
     if not isinstance(value, dict): return value
     if 'default' not in value: raise ConfigError(f"A per-dataset setting needs a 'default' entry: {value!r}.")
     return value.get(dataset, value['default'])
+
+# %% ../nbs/06b_recipes.ipynb
+def check_prompts(prompt, dataset: str | None = None) -> None:
+    "Prompts are 'templates' (a dataset's ensemble) or one template with exactly one {} for the class name."
+    if isinstance(prompt, str) and prompt == 'templates': return
+    problem = template_problem(prompt)
+    if problem:
+        raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r}"
+                          + (f" for {dataset}" if dataset else '') + f", which {problem}.")
 
 # %% ../nbs/06b_recipes.ipynb
 def settings_table(kind: str) -> pd.DataFrame:
