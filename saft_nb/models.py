@@ -4,10 +4,11 @@
 
 # %% ../nbs/03_models.ipynb 2
 from __future__ import annotations
-import contextlib, json, logging, os, tempfile, types, weakref
+import contextlib, errno, hashlib, json, logging, os, pickle, re, tempfile, types, weakref, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import open_clip
 import torch
 import torch.nn as nn
@@ -16,13 +17,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
 
-from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, load_json
+from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, atomic_write, load_json
 
 # %% auto 0
 __all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'RANDOM_WEIGHTS', 'HUB_PREFIXES', 'ClipModel',
-           'lean_vision_tower', 'open_clip_vision_tower', 'build_clip', 'save_clip', 'load_clip_file',
-           'embedded_weights_path', 'embedded_record', 'load_model', 'hub_cache_dir', 'text_parameters', 'encode_texts',
-           'bank_texts', 'text_bank', 'text_states', 'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
+           'lean_vision_tower', 'open_clip_vision_tower', 'build_clip', 'unreadable_error', 'read_torch_file',
+           'read_weights', 'tensors_sha256', 'save_clip', 'load_clip_file', 'embedded_weights_path', 'embedded_record',
+           'load_model', 'hub_cache_dir', 'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states',
+           'project_text', 'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
 @dataclass
@@ -99,6 +101,80 @@ def build_clip(config: dict, tokenizer: str = EMBEDDED_TOKENIZER) -> ClipModel:
                      open_clip.OPENAI_DATASET_STD, 'custom', {'config': config, 'tokenizer': tokenizer})
 
 # %% ../nbs/03_models.ipynb
+def unreadable_error(path, error: BaseException) -> SaftError:
+    "The one sentence for a weights or checkpoint file that cannot be read: no permission, a failing disk, or empty or corrupt contents."
+    if isinstance(error, PermissionError):
+        return SaftError(f"{path} cannot be read (permission denied): ask its owner to make it readable (chmod a+r), or copy it to a folder of yours.")
+    if isinstance(error, OSError) and error.errno in (errno.EIO, errno.ESTALE):   # the disk or network share, not the contents
+        return SaftError(f"{path} cannot be read ({error.strerror or type(error).__name__}): check the disk, or copy the file again.")
+    return SaftError(f"{path} is not a readable checkpoint or weights file (empty or corrupt): download or write it again.")
+
+def _file_start(path, n: int = 8) -> bytes:
+    "The first `n` bytes of `path`, read through Python so that a file we may not read is named as such."
+    try:
+        with Path(path).open('rb') as f: return f.read(n)
+    except OSError as e: raise unreadable_error(path, e) from e
+
+def _numpy_scalar_globals() -> list:
+    "The numpy types a `best_acc1` numpy float pickles as; numpy 1 names the scalar numpy.core..., numpy 2 numpy._core...: both names."
+    scalar = getattr(np, '_core', None) or np.core
+    scalar = scalar.multiarray.scalar
+    return [(scalar, 'numpy.core.multiarray.scalar'), (scalar, 'numpy._core.multiarray.scalar'), np.dtype, type(np.dtype(np.float64))]
+
+def _is_torchscript(path) -> bool:
+    "Whether `path` is a TorchScript archive (a zip with constants.pkl; `torch.save`'s zips have none)."
+    try:
+        with zipfile.ZipFile(path) as z: return any(n.endswith('constants.pkl') for n in z.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError): return False
+
+def read_torch_file(path) -> object:
+    """What a `torch.save` file holds, read with `weights_only=True`: tensors, containers, numbers (and numpy floats);
+    a file whose pickle names any other global is refused before it is called."""
+    if not _file_start(path): raise unreadable_error(path, EOFError())
+    if _is_torchscript(path):
+        raise SaftError(f"{path} is a TorchScript archive (a whole scripted model, as OpenAI's .pt releases), not a file of weights: "
+                        f"pass it as pretrained of its architecture (model='ViT-B-32', pretrained={str(path)!r}).")
+    try:
+        with torch.serialization.safe_globals(_numpy_scalar_globals()):
+            return torch.load(str(path), map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        named = re.search(r'GLOBAL (\S+)', str(e))
+        if named is None: raise unreadable_error(path, e) from e
+        raise SaftError(f"{path} holds pickled Python objects besides weights ({named[1]}), which are not loaded because unpickling "
+                        f"them can run any code: ask for its weights alone (a state dict or a safetensors file).") from e
+    except Exception as e: raise unreadable_error(path, e) from e
+
+# %% ../nbs/03_models.ipynb
+def _torchscript_state(path) -> dict | None:
+    "The weights in a TorchScript archive (OpenAI's .pt releases), or None for any other file; an archive with a `__setstate__` is refused."
+    if not _is_torchscript(path): return None
+    with zipfile.ZipFile(path) as z:   # __setstate__ is the archive's code that torch.jit.load runs
+        runs = next((n for n in z.namelist() if '/code/' in n and n.endswith('.py') and b'def __setstate__' in z.read(n)), None)
+    if runs is not None:
+        raise SaftError(f"{path} is a TorchScript archive whose code runs while it loads (__setstate__ in {runs}), which OpenAI's releases "
+                        f"never do: it is not loaded; ask for its weights as a state dict or a safetensors file.")
+    try: state = torch.jit.load(str(path), map_location='cpu').state_dict()
+    except Exception as e: raise unreadable_error(path, e) from e
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+def read_weights(path) -> dict[str, torch.Tensor]:
+    """The state dict in a weights file (safetensors, a `torch.save` state dict, or a TorchScript archive), read without
+    running anything in it; `{'state_dict': ...}` and DataParallel's `module.` prefix are unwrapped, as open_clip does."""
+    path = Path(path)
+    if not _file_start(path): raise unreadable_error(path, EOFError())
+    if path.suffix == '.safetensors':
+        try: return load_file(str(path))
+        except (SafetensorError, OSError) as e: raise unreadable_error(path, e) from e
+    state = _torchscript_state(path)
+    if state is None: state = read_torch_file(path)
+    if isinstance(state, dict) and isinstance(state.get('state_dict'), dict): state = state['state_dict']
+    if not isinstance(state, dict) or not state or not all(torch.is_tensor(v) for v in state.values()):
+        held = ', '.join(map(str, list(state)[:6])) if isinstance(state, dict) else type(state).__name__
+        raise SaftError(f"{path} holds no state dict of weights (it holds {held or 'nothing'}): save the model's state_dict() alone.")
+    if next(iter(state)).startswith('module.'): state = {k[len('module.'):]: v for k, v in state.items()}
+    return state
+
+# %% ../nbs/03_models.ipynb
 def _checkpoint_record(cm: ClipModel) -> dict:
     "What `load_clip_file` needs to rebuild `cm`, and where its weights came from."
     src = cm.source
@@ -110,16 +186,23 @@ def _checkpoint_record(cm: ClipModel) -> dict:
     else: record.update(config=src['config'], context_length=src['config']['text_cfg']['context_length'])
     return record
 
-def save_clip(cm: ClipModel, path, half: bool = False, extra: dict | None = None) -> Path:
-    "Write `cm`'s weights and how to rebuild it to a safetensors file (fp16 if `half`), atomically."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous().cpu() for k, v in cm.model.state_dict().items()}
-    meta = {'saft_nb': json.dumps({**_checkpoint_record(cm), **(extra or {})})}
-    tmp = path.with_name(path.name + '.tmp')
-    save_file(tensors, str(tmp), metadata=meta)
-    os.replace(tmp, path)
-    return path
+def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
+    "The SHA-256 of a state dict's contents: each tensor's name, dtype, shape and bytes, in sorted name order."
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().cpu().contiguous()
+        h.update(json.dumps([k, str(t.dtype), list(t.shape), t.nbytes]).encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())   # the raw bytes, bfloat16 included (numpy has no bfloat16)
+    return h.hexdigest()
 
+def save_clip(cm: ClipModel, path, half: bool = False, extra: dict | None = None) -> Path:
+    "Write `cm`'s weights, their SHA-256 and how to rebuild it to a safetensors file (fp16 if `half`), atomically."
+    tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous().cpu() for k, v in cm.model.state_dict().items()}
+    meta = {'saft_nb': json.dumps({**_checkpoint_record(cm), **(extra or {}), 'weights_sha256': tensors_sha256(tensors)})}
+    with atomic_write(path) as tmp: save_file(tensors, str(tmp), metadata=meta)
+    return Path(path)
+
+# %% ../nbs/03_models.ipynb
 @contextlib.contextmanager
 def _quiet_logging():
     "Silence the root logger: open_clip and huggingface_hub log warnings and retries that our own sentence replaces."
@@ -141,6 +224,14 @@ def _check_finite(tensors, what) -> None:
     if bad is not None:
         raise SaftError(f"{what} holds NaN or infinite weights ({bad}): it comes from a diverged run; use an earlier checkpoint.")
 
+def _first_difference(expected: dict, found: dict) -> str | None:
+    "Where a state dict first differs from a model's (in the model's key order): a missing key, another shape, or an extra key."
+    for k, v in expected.items():
+        if k not in found: return f"{k!r} is missing"
+        if tuple(found[k].shape) != tuple(v.shape): return f"{k!r} has shape {tuple(found[k].shape)} where the model has {tuple(v.shape)}"
+    extra = next((k for k in found if k not in expected), None)
+    return None if extra is None else f"{extra!r} is not in the model"
+
 def _saft_metadata(path) -> dict | None:
     "The saft_nb metadata of a safetensors file, or None when it is not one (or has none)."
     from safetensors import safe_open
@@ -152,20 +243,31 @@ def _weights_not_checkpoint(path) -> SaftError:
     return SaftError(f"{path} is a weights file, not a saft-nb checkpoint: pass an architecture as model and this file as "
                      f"pretrained (model='ViT-B-32', pretrained={str(path)!r}; -p model ViT-B-32 -p pretrained {path}).")
 
+def _not_a_checkpoint(path: Path) -> SaftError:
+    "Why `path` is no saft-nb checkpoint: a weights file (then pass it as pretrained), or the sentence of why it cannot be read."
+    if _is_torchscript(path): return _weights_not_checkpoint(path)   # OpenAI's releases: not unpacked just to say so
+    try: read_weights(path)
+    except SaftError as e: return e
+    return _weights_not_checkpoint(path)
+
+# %% ../nbs/03_models.ipynb
 def load_clip_file(path, name: str | None = None) -> ClipModel:
     "Load a checkpoint written by `save_clip`: the embedded model or any open_clip architecture, as it was saved."
+    from safetensors import safe_open
     path = Path(path)
     if not path.exists(): raise MissingResourceError(f"Checkpoint {path} does not exist.")
+    _file_start(path)   # a file we may not read says so
     try:
-        from safetensors import safe_open
         with safe_open(str(path), 'pt') as f: metadata = f.metadata() or {}
-    except (SafetensorError, OSError) as e:
-        if path.suffix in ('.pt', '.pth', '.bin', '.ckpt'): raise _weights_not_checkpoint(path) from None
-        raise SaftError(f"{path} is not a saft-nb checkpoint (a safetensors file with saft_nb metadata) or it is corrupt ({type(e).__name__}).") from None
-    if 'saft_nb' not in metadata: raise _weights_not_checkpoint(path)
+    except (SafetensorError, OSError) as e: raise _not_a_checkpoint(path) from e
+    if 'saft_nb' not in metadata: raise _not_a_checkpoint(path)
     try: meta, tensors = json.loads(metadata['saft_nb']), load_file(str(path))
     except (SafetensorError, json.JSONDecodeError, OSError) as e:
-        raise SaftError(f"{path} is corrupt ({type(e).__name__}): write it again, or use the run's other checkpoint.") from None
+        raise SaftError(f"{path} is corrupt ({type(e).__name__}): write it again, or use the run's other checkpoint.") from e
+    found = tensors_sha256(tensors)
+    if meta.get('weights_sha256', found) != found:
+        raise SaftError(f"{path} was changed after it was written (its weights hash to SHA-256 {found}, it records {meta['weights_sha256']}): "
+                        f"write it again, or use the run's other checkpoint.")
     if meta.get('arch') and meta['arch'] not in open_clip.list_models():   # a hub model: its config is in the file
         cm = _from_open_clip_config(meta['model_config'], meta.get('preprocess_config') or {}, meta['arch'])
     elif meta.get('arch'):
@@ -175,12 +277,12 @@ def load_clip_file(path, name: str | None = None) -> ClipModel:
                             f"({open_clip.__version__}): install the open_clip version it was trained with.")
     elif meta.get('config'): cm = build_clip(meta['config'], meta.get('tokenizer', EMBEDDED_TOKENIZER))
     else: raise SaftError(f"{path} records neither an open_clip architecture nor a model config (an older saft-nb wrote it): it cannot be rebuilt.")
+    differs = _first_difference(cm.model.state_dict(), tensors)
+    if differs: raise SaftError(f"{path} does not hold the weights of the model it records ({differs}): it is corrupt or was written by other code; write it again.")
     _check_finite(tensors, path)
-    try: cm.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-    except RuntimeError:
-        raise SaftError(f"{path} does not match the model config it records; it is corrupt.") from None
+    cm.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     cm.image_size, cm.mean, cm.std = meta.get('image_size', cm.image_size), tuple(meta.get('mean', cm.mean)), tuple(meta.get('std', cm.std))
-    cm.name, cm.source = name or meta.get('name', path.stem), {**cm.source, **meta, 'path': str(path)}
+    cm.name, cm.source = name or meta.get('name', path.stem), {**cm.source, **meta, 'path': str(path), 'weights_sha256': found}
     return cm
 
 # %% ../nbs/03_models.ipynb
@@ -196,13 +298,16 @@ def embedded_record() -> dict:
 
 def _looks_like_path(name: str) -> bool: return not name.startswith(HUB_PREFIXES) and (os.sep in name or name.endswith(_WEIGHT_SUFFIXES))
 
-def load_model(name: str = 'embedded', pretrained: str | None = None, device: str | torch.device = 'cpu') -> ClipModel:
+def load_model(name: str = 'embedded', pretrained: str | None = None, device: str | torch.device = 'cpu',
+               trust_unverified: bool = False) -> ClipModel:
     """Load the embedded model, a project checkpoint file, a released model of the zoo by name, an open_clip hub model
     (`hf-hub:org/name`, or a local folder with its `open_clip_config.json`), or an open_clip architecture with
-    `pretrained` weights (a tag, a local weights file, or 'random')."""
+    `pretrained` weights (a tag, a local weights file, or 'random'). A zoo model's file is checked against its
+    SHA-256 (`saft_nb.zoo.verify_zoo_file`) unless `trust_unverified`."""
     from saft_nb.zoo import zoo_names, load_zoo_model   # the zoo's loaders build on this module
     name = str(name)
-    if name in zoo_names() and not Path(name).exists(): cm = load_zoo_model(name, pretrained)   # a folder of that name is what it is
+    if name in zoo_names() and not Path(name).exists():   # a folder of that name is what it is
+        cm = load_zoo_model(name, pretrained, trust_unverified=trust_unverified)
     elif name == 'embedded':
         if pretrained is not None:
             raise ConfigError(f"pretrained ({pretrained!r}) gives the weights of an open_clip architecture, and model is 'embedded': "
@@ -235,6 +340,7 @@ def load_model(name: str = 'embedded', pretrained: str | None = None, device: st
     cm.model.to(device).eval()
     return cm
 
+# %% ../nbs/03_models.ipynb
 def _build_open_clip(arch: str, quick_gelu: bool) -> ClipModel:
     "An untrained open_clip `arch` (QuickGELU forced when asked) with its tokenizer, input size and normalization."
     with _quiet_logging():   # open_clip warns "initialized randomly": the caller loads the weights
@@ -265,17 +371,20 @@ def _load_open_clip(arch: str, pretrained: str | None) -> ClipModel:
     if Path(pretrained).is_file(): cm.source['weights'] = str(Path(pretrained).resolve())   # which file, for the results' records
     return cm
 
-def _torchscript_state(path: Path) -> dict | None:
-    "The weights in a TorchScript archive (the format of OpenAI's own .pt releases), or None for any other file."
-    import zipfile
-    if not zipfile.is_zipfile(path) or not any(n.endswith('constants.pkl') for n in zipfile.ZipFile(path).namelist()): return None
-    state = torch.jit.load(str(path), map_location='cpu').state_dict()
-    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+def _load_state(model: nn.Module, state: dict) -> None:
+    "`open_clip.load_checkpoint`'s conversions and strict load, on a state dict that `read_weights` has already read safely."
+    f = open_clip.factory
+    state = f.convert_state_dict(model, dict(state))
+    if 'positional_embedding' in state and not hasattr(model, 'positional_embedding'): state = f.convert_to_custom_text_state_dict(state)
+    for key in ('logit_scale', 'logit_bias'):   # a scalar where the model has a 1-d parameter, or the other way round
+        ours = getattr(model, key, None)
+        if key in state and ours is not None and ours.ndim != state[key].ndim: state[key] = state[key].reshape(ours.shape)
+    if 'logit_bias' not in state and getattr(model, 'logit_bias', None) is not None: state['logit_bias'] = torch.zeros_like(state['logit_scale'])
+    state.pop('text.transformer.embeddings.position_ids', None)   # transformers >= 4.31 has no such buffer; open_clip drops it too
+    f.resize_pos_embed(state, model); f.resize_text_pos_embed(state, model)
+    model.load_state_dict(state)
 
-def _readable(path: Path) -> bool:
-    try: open_clip.factory.load_state_dict(str(path)); return True
-    except Exception: return False
-
+# %% ../nbs/03_models.ipynb
 def _load_scripted(model: nn.Module, state: dict) -> None:
     "Load a TorchScript archive's weights (OpenAI's keys are open_clip's) strictly; its extra entries are not weights."
     expected = model.state_dict()
@@ -284,17 +393,21 @@ def _load_scripted(model: nn.Module, state: dict) -> None:
     model.load_state_dict({k: state[k] for k in expected})
 
 def _load_weights_file(arch: str, path: Path, quick_gelu: bool = False) -> ClipModel:
-    scripted = _torchscript_state(path)
+    "`arch` with the weights in `path`, read before the model is built (so a file that is not weights costs no model)."
+    path, scripted = Path(path), None
+    if path.suffix in ('.npz', '.npy'): state = None   # big_vision's arrays: open_clip reads them with np.load, which refuses pickles
+    else:
+        scripted = _torchscript_state(path)
+        state = scripted if scripted is not None else read_weights(path)
     # OpenAI's TorchScript releases were trained with QuickGELU: the archive says which weights these are
     cm = _build_open_clip(arch, quick_gelu or scripted is not None)
     try:
-        if scripted is not None: _load_scripted(cm.model, scripted)
-        else: open_clip.load_checkpoint(cm.model, str(path))
-    except Exception as e:   # unreadable, or read but not this architecture's (open_clip raises either way)
-        if scripted is None and not _readable(path):
-            raise SaftError(f"{path} is not a weights file that torch or safetensors can read: download it again.") from None
+        if state is None: open_clip.load_checkpoint(cm.model, str(path))
+        elif scripted is not None: _load_scripted(cm.model, scripted)
+        else: _load_state(cm.model, state)
+    except Exception as e:   # read, but not this architecture's
         raise SaftError(f"{path} holds weights of another architecture than {arch} ({_load_error_detail(e)}): pass the architecture they were "
-                        f"saved from as model.") from None
+                        f"saved from as model.") from e
     _check_finite(cm.model.state_dict(), path)
     return cm
 
@@ -358,6 +471,7 @@ def _hub_files(name: str) -> tuple[Path, Path]:
             f"`hf download {repo}` (older huggingface_hub: `huggingface-cli download {repo}`) and copy its cache folder models--{repo.replace('/', '--')} into {hub_cache_dir()}, or put the "
             f"repository's {_HUB_CONFIG} and weights in a folder and pass that folder as model.") from None
 
+# %% ../nbs/03_models.ipynb
 def _from_open_clip_config(model_cfg: dict, preprocess_cfg: dict, name: str) -> ClipModel:
     "An untrained model built by open_clip's own rules (model class, tokenizer) from an `open_clip_config.json`'s contents."
     # open_clip builds from a config only through a folder (its 'local-dir:' schema): give it a temporary one
@@ -370,16 +484,19 @@ def _from_open_clip_config(model_cfg: dict, preprocess_cfg: dict, name: str) -> 
                      {'arch': name, 'quick_gelu': bool(model_cfg.get('quick_gelu', False)), 'model_config': model_cfg,
                       'preprocess_config': preprocess_cfg, 'tokenizer': name})
 
-def _load_hub(name: str) -> ClipModel:
-    "An open_clip hub model (`hf-hub:org/name` or `local-dir:folder`) with its weights, input size and normalization."
-    config_path, weights = _hub_files(name)
+def _load_hub(name: str, files: tuple[Path, Path] | None = None) -> ClipModel:
+    """An open_clip hub model (`hf-hub:org/name` or `local-dir:folder`) with its weights, input size and normalization;
+    `files` are its config and weights when the caller has found (and checked) them already."""
+    config_path, weights = files or _hub_files(name)
     try: config = json.loads(config_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError): raise SaftError(f"{config_path} is not JSON: download it again.") from None
+    except OSError as e: raise unreadable_error(config_path, e) from e
     if 'model_cfg' not in config: raise SaftError(f"{config_path} has no model_cfg: it is not an open_clip model's config.")
+    state = read_weights(weights)   # before the model is built: nothing in the file runs
     cm = _from_open_clip_config(config['model_cfg'], config.get('preprocess_cfg', {}), name)
-    try: open_clip.load_checkpoint(cm.model, str(weights))
+    try: _load_state(cm.model, state)
     except Exception as e:
-        raise SaftError(f"{weights} does not hold the weights its {_HUB_CONFIG} describes ({_load_error_detail(e)}): download the repository again.") from None
+        raise SaftError(f"{weights} does not hold the weights its {_HUB_CONFIG} describes ({_load_error_detail(e)}): download the repository again.") from e
     _check_finite(cm.model.state_dict(), weights)
     cm.source.update(base=name, weights=str(weights))
     return cm

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03c_zoo.ipynb 2
 from __future__ import annotations
-import os
+import hashlib, os, re, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, load_json
-from .models import ClipModel, _check_finite, _is_hub_folder, _load_error_detail, _load_hub, load_model
+from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, load_json, save_json
+from .models import (ClipModel, _check_finite, _hub_files, _is_hub_folder, _load_error_detail, _load_hub, load_model,
+                            read_torch_file, unreadable_error)
 
 # %% auto 0
 __all__ = ['ZOO_FILE', 'LAYOUTS', 'zoo', 'zoo_names', 'zoo_table', 'Layout', 'read_checkpoint', 'visual_state', 'zoo_dir',
-           'zoo_file', 'load_zoo_model']
+           'zoo_file', 'file_sha256', 'zoo_hash_record', 'verify_zoo_file', 'load_zoo_model']
 
 # %% ../nbs/03c_zoo.ipynb
 ZOO_FILE = DATA_DIR / 'zoo.json'
@@ -59,15 +60,8 @@ LAYOUTS = {l.name: l for l in [
 ]}
 
 def read_checkpoint(path) -> dict:
-    "A torch checkpoint file, read without running pickled code (numpy scalars, as in TeCoA's `best_acc1`, allowed)."
-    scalar = getattr(np, '_core', np.core).multiarray.scalar
-    # a file pickled under numpy 1 names the scalar numpy.core..., under numpy 2 numpy._core...: allow both names
-    allowed = [(scalar, 'numpy.core.multiarray.scalar'), (scalar, 'numpy._core.multiarray.scalar'), np.dtype, type(np.dtype(np.float64))]
-    try:
-        with torch.serialization.safe_globals(allowed):
-            return torch.load(str(path), map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise SaftError(f"{path} is not a torch checkpoint that loads safely ({type(e).__name__}: {str(e).splitlines()[0][:160]}): download it again.") from None
+    "A torch checkpoint file, read without running pickled code (`saft_nb.models.read_torch_file`: numpy floats, as in TeCoA's `best_acc1`, allowed)."
+    return read_torch_file(path)
 
 def visual_state(path, layout: str) -> dict[str, torch.Tensor]:
     "The image encoder's weights (fp32) in the checkpoint file at `path`, laid out as `layout`."
@@ -100,26 +94,96 @@ def zoo_file(name: str, entry: dict, pretrained: str | None = None) -> Path:
     raise MissingResourceError(f"The weights of {name} ({entry['paper']}'s {entry['architecture']}) are not on this machine: {where} and put it at "
                                f"{path} (or pass the file as pretrained: -p model {name} -p pretrained FILE).")
 
-def load_zoo_model(name: str, pretrained: str | None = None, entries: dict | None = None) -> ClipModel:
+# %% ../nbs/03c_zoo.ipynb
+_FILE_HASHES: dict[tuple, str] = {}   # (path, inode, size, mtime_ns) -> SHA-256: a file is hashed once per process until it changes
+
+def file_sha256(path) -> str:
+    "The SHA-256 of the file at `path`, read in blocks, remembered until the file changes."
+    path = Path(path).resolve()
+    try:
+        st = path.stat(); key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in _FILE_HASHES:
+            h = hashlib.sha256()
+            with path.open('rb') as f:
+                while block := f.read(1 << 24): h.update(block)   # 16 MiB at a time: a 1.7 GB file never sits in memory
+            _FILE_HASHES[key] = h.hexdigest()
+    except OSError as e: raise unreadable_error(path, e) from e
+    return _FILE_HASHES[key]
+
+def zoo_hash_record() -> Path:
+    "Where the SHA-256 of each zoo file first loaded here is kept: $SAFT_NB_ZOO_HASHES, else sha256.json in the zoo folder."
+    return Path(os.environ.get('SAFT_NB_ZOO_HASHES') or zoo_dir() / 'sha256.json')
+
+def _stated_sha256(entry: dict, filename: str, path: Path) -> tuple[str, str] | None:
+    "The SHA-256 the release states for `filename` and where it says so: zoo.json, else the Hugging Face cache's blob name."
+    if (entry.get('sha256') or {}).get(filename): return entry['sha256'][filename], 'zoo.json'
+    blob = Path(path).resolve()
+    if blob.parent.name == 'blobs' and re.fullmatch(r'[0-9a-f]{64}', blob.name): return blob.name, 'the Hugging Face hub (its cache blob name)'
+    return None
+
+def _record_first(record: Path, key: str, found: str, path: Path) -> None:
+    seen = load_json(record) if record.exists() else {}
+    seen[key] = {'sha256': found, 'file': str(path), 'recorded': time.strftime('%Y-%m-%d %H:%M:%S')}
+    try: save_json(seen, record)
+    except SaftError as e:
+        raise SaftError(f"The SHA-256 of {path} cannot be recorded in {record} (it cannot be written): set SAFT_NB_ZOO_HASHES to a file "
+                        f"in a folder you can write to, or pass trust_unverified=True.") from e
+
+def verify_zoo_file(name: str, entry: dict, path, trust_unverified: bool = False, record: bool = True) -> dict:
+    """Check the file of zoo model `name` against the SHA-256 its release states, else the one recorded when it was
+    first loaded here (recording it on the first load if `record`); returns `verified` (how) and `file_sha256` for `cm.source`."""
+    if trust_unverified: return {'verified': 'unverified: trust_unverified=True'}
+    path = Path(path)
+    filename = path.name if entry.get('layout') == 'open_clip-hub' else entry.get('file') or path.name   # hub weights go by their own name
+    found = file_sha256(path)
+    if entry.get('url') is None:
+        return {'verified': f'not compared: {name} has no release (a checkpoint of its official code)', 'file_sha256': found}
+    stated = _stated_sha256(entry, filename, path)
+    if stated is not None:
+        if found != stated[0]:
+            raise SaftError(f"{path} is not the file {name} was released as (SHA-256 {found}; {stated[1]} says {stated[0]}): download it "
+                            f"again ({entry.get('url') or entry.get('weights')}), or pass trust_unverified=True to load it anyway.")
+        return {'verified': f'sha256 matches {stated[1]}', 'file_sha256': found}
+    hashes, key = zoo_hash_record(), f'{name}/{filename}'
+    first = (load_json(hashes) if hashes.exists() else {}).get(key)
+    if first is None:
+        if not record: return {'verified': 'first load: sha256 not recorded yet', 'file_sha256': found}
+        _record_first(hashes, key, found, path)
+        return {'verified': f'first load: sha256 recorded in {hashes}', 'file_sha256': found}
+    if first['sha256'] != found:
+        raise SaftError(f"{path} differs from the {name} file first loaded here (SHA-256 {found}; {hashes} recorded {first['sha256']} for "
+                        f"{first['file']}): download it again, or pass trust_unverified=True to load it anyway (and delete {key!r} from {hashes} if the new file is right).")
+    return {'verified': f'matches the first download recorded in {hashes}', 'file_sha256': found}
+
+# %% ../nbs/03c_zoo.ipynb
+def load_zoo_model(name: str, pretrained: str | None = None, entries: dict | None = None, trust_unverified: bool = False) -> ClipModel:
     """Zoo model `name` (of `entries`, by default the zoo) with the text tower and normalization it was trained with;
-    `pretrained` is a local copy of its weights (a file, or a hub repository's folder) instead of the default place."""
+    `pretrained` is a local copy of its weights (a file, or a hub repository's folder) instead of the default place.
+    The file must match its release's SHA-256 (or the first one loaded here) unless `trust_unverified`."""
     entries = zoo() if entries is None else entries
     if name not in entries: raise ConfigError(f"{name!r} is not in the zoo; its models are {', '.join(entries)}.")
     entry = entries[name]
     if entry['layout'] == 'open_clip-hub':
         if pretrained is not None and not _is_hub_folder(Path(pretrained)):
             raise ConfigError(f"pretrained for {name} is a local copy of {entry['weights']}: a folder holding its open_clip_config.json and weights.")
-        cm = _load_hub(entry['weights'] if pretrained is None else f'local-dir:{pretrained}')   # records its weights file
+        hub = entry['weights'] if pretrained is None else f'local-dir:{pretrained}'
+        files = _hub_files(hub)
+        weights = files[1]
+        checked = verify_zoo_file(name, entry, weights, trust_unverified, record=False)
+        cm = _load_hub(hub, files)   # records its weights file
     else:
-        path = zoo_file(name, entry, pretrained)
+        path = weights = zoo_file(name, entry, pretrained)
+        checked = verify_zoo_file(name, entry, path, trust_unverified, record=False)
         state = visual_state(path, entry['layout'])
         cm = load_model(entry['architecture'], entry['base'])   # the base: its text tower is the one the paper evaluates with
         try: cm.model.visual.load_state_dict(state)
         except RuntimeError as e:
-            raise SaftError(f"{path} does not hold a {entry['architecture']} image encoder ({_load_error_detail(e)}): is it {name}'s file?") from None
+            raise SaftError(f"{path} does not hold a {entry['architecture']} image encoder ({_load_error_detail(e)}): is it {name}'s file?") from e
         _check_finite(state, path)
         cm.source['weights'] = str(path)
+    # a first load is recorded only once the file has loaded: a broken download must not become the reference
+    if checked.get('verified', '').startswith('first load'): checked = verify_zoo_file(name, entry, weights, trust_unverified)
     if entry.get('mean'): cm.mean, cm.std = tuple(entry['mean']), tuple(entry['std'])
     cm.name = name
-    cm.source.update(zoo=name, zoo_entry=entry, method=entry['method'], base=name)
+    cm.source.update(zoo=name, zoo_entry=entry, method=entry['method'], base=name, **checked)
     return cm
