@@ -17,8 +17,8 @@ from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, check_
 
 # %% auto 0
 __all__ = ['SCHEMA', 'DEFAULT_PROMPT', 'DescriptionSet', 'load_descriptions', 'normalize_name', 'MatchReport',
-           'match_descriptions', 'dataset_descriptions', 'descriptions_for', 'ChatClient', 'generate_descriptions',
-           'refine_text', 'refine_top_k', 'refine_by_images']
+           'match_descriptions', 'dataset_descriptions', 'descriptions_for', 'check_coverage', 'ChatClient',
+           'generate_descriptions', 'refine_text', 'refine_top_k', 'refine_by_images']
 
 # %% ../nbs/05_descriptions.ipynb
 SCHEMA = 'saft-nb/descriptions/v1'
@@ -95,6 +95,22 @@ def descriptions_for(classnames: list[str], descriptions: DescriptionSet | dict,
     out = {c: list(desc[report.matched[c]]) if c in report.matched else [t.format(c) for t in templates] for c in classnames}
     if verbose and report.missing: print(f"No descriptions for {len(report.missing)} classes, using prompt templates: {report.missing}")
     return out, report
+
+# %% ../nbs/05_descriptions.ipynb
+def check_coverage(report: MatchReport, source, needed_by: str, partial: bool = False,
+                   allow: str = 'descriptions_partial=True') -> int:
+    """The number of classes `report` found descriptions for. One sentence (`SaftError`) when none has any, or when
+    some have none and `partial` is False; `needed_by` names who needs them ('SAFT on suite-scene'), `source` the
+    description file, `allow` how to accept partial coverage (prompt templates stand in for the missing classes)."""
+    total, found = len(report.matched) + len(report.missing), len(report.matched)
+    if found == 0:
+        raise SaftError(f"{needed_by}: none of the {total} classes has descriptions in {source}; give a description file "
+                        f"whose keys are this dataset's class names.")
+    if report.missing and not partial:
+        first = ', '.join(map(repr, report.missing[:5])) + (', ...' if len(report.missing) > 5 else '')
+        raise SaftError(f"{needed_by}: {len(report.missing)} of {total} classes have no descriptions in {source} ({first}); "
+                        f"give descriptions for every class, or {allow} to use prompt templates for those classes.")
+    return found
 
 # %% ../nbs/05_descriptions.ipynb
 DEFAULT_PROMPT = ("Describe what a {classname} looks like in a photo, as {n} short, different sentences about its "

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import hashlib, json, os, re, time
+import json, math, os, re, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -13,18 +13,20 @@ import pandas as pd
 import torch
 
 from .attacks import AA_COMPONENTS, AttackConfig, EnsembleCrossEntropy, MultiLevel, aa_plan, pgd
-from .core import (ConfigError, MissingResourceError, check_choice, check_number, load_json, new_run_dir,
-                          resolve_device, save_json, to_terminal)
+from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, atomic_write, check_choice, check_number,
+                          check_writable, load_json, new_run_dir, resolve_device, save_json, to_terminal)
 from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
-from .descriptions import dataset_descriptions, descriptions_for
+from .descriptions import check_coverage, dataset_descriptions, descriptions_for
 from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
 from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
+from .zoo import file_sha256
 
 # %% auto 0
-__all__ = ['ATTACKS', 'Z95', 'ORIGINAL', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation', 'evaluate',
-           'save_results', 'load_results', 'summary', 'markdown_table', 'wilson_interval', 'leaderboard',
-           'plot_leaderboard', 'seed_summary', 'seed_table_markdown', 'model_spec', 'evaluate_models', 'plot_tradeoff',
-           'plot_epsilon_curves', 'plot_heatmap']
+__all__ = ['ATTACKS', 'Z95', 'ORIGINAL', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation',
+           'unfinished_training', 'training_runs', 'check_rows', 'evaluate', 'save_results', 'load_results', 'summary',
+           'markdown_table', 'wilson_interval', 'leaderboard', 'plot_leaderboard', 'seed_summary',
+           'seed_table_markdown', 'model_spec', 'evaluate_models', 'plot_tradeoff', 'plot_epsilon_curves',
+           'plot_heatmap']
 
 # %% ../nbs/08_evaluation.ipynb
 def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
@@ -66,6 +68,8 @@ class EvalConfig(ResolvedConfig):
     root: str | None = None                # folder of the real datasets
     descriptions: str | None = None        # description file for the ensemble attack on real datasets
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
+    descriptions_partial: bool | None = None   # run the ensemble attack where only some classes have descriptions (None: False, an error); rows say how many
+    trust_unverified: bool | None = None   # evaluate zoo weights whose file does not match zoo.json's hash (None: False, an error); rows record it
     _kind = 'protocol'
 
     def validate(self) -> 'EvalConfig':
@@ -101,6 +105,9 @@ class EvalConfig(ResolvedConfig):
             if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
             check_prompts(prompt, d)
         if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
+        for name in ('descriptions_partial', 'trust_unverified'):   # off unless asked for; no protocol sets them
+            if getattr(self, name) is None: setattr(self, name, False); self.sources[name] = "saft-nb's default: off"
+            check_choice(name, getattr(self, name), [True, False])
         self._remember()
         return self
 
@@ -114,28 +121,73 @@ class EvalConfig(ResolvedConfig):
         return list(spec.templates) if prompt == 'templates' else [prompt]
 
 # %% ../nbs/08_evaluation.ipynb
-def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu') -> tuple[ClipModel, dict]:
-    "The model to evaluate and what the results table says about it: label, method, checkpoint, base weights."
+def _check_model_path(model) -> Path:
+    "A model given as a path that is not there stops before anything is loaded or written."
     path = Path(str(model))
-    if path.is_dir() and not (path / 'open_clip_config.json').is_file():   # a run folder, not a copy of a hub model
+    if '/' in str(model) and not str(model).startswith(HUB_PREFIXES) and not path.exists():
+        raise MissingResourceError(f"{model} does not exist: give a training run folder, a checkpoint file or a model name.")
+    return path
+
+def _is_run_folder(path: Path) -> bool: return path.is_dir() and not (path / 'open_clip_config.json').is_file()   # not a copy of a hub model
+
+def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu', trust_unverified: bool = False) -> tuple[ClipModel, dict]:
+    """The model to evaluate and what the results table says about it: label, method, checkpoint, base weights, and
+    whether its training finished (`finished`; True for every model that is not a run folder)."""
+    path = _check_model_path(model)
+    if _is_run_folder(path):
         if pretrained is not None: raise ConfigError(f"{path} is a training run folder, which holds its own weights: leave pretrained empty.")
         if not (path / 'best.safetensors').exists():
-            raise MissingResourceError(f"{path} has no best.safetensors: is it a finished training run folder?")
+            raise MissingResourceError(f"{path} has no best.safetensors: is it a training run folder?")
         config = load_json(path / 'config.json')
         cm = load_clip_file(path / 'best.safetensors'); cm.model.to(device)
         return cm, {'model': path.name, 'method': config['method'], 'checkpoint': str(path / 'best.safetensors'),
-                    'base_model': cm.source.get('base')}
-    if '/' in str(model) and not str(model).startswith(HUB_PREFIXES) and not path.exists():
-        raise MissingResourceError(f"{model} does not exist: give a training run folder, a checkpoint file or a model name.")
-    cm = load_model(model, pretrained, device)
+                    'base_model': cm.source.get('base'), 'finished': unfinished_training(path) is None}
+    cm = load_model(model, pretrained, device, trust_unverified=trust_unverified)
     if path.is_file():
-        return cm, {'model': path.stem, 'method': cm.source.get('method', 'unknown'), 'checkpoint': str(path), 'base_model': cm.source.get('base')}
+        return cm, {'model': path.stem, 'method': cm.source.get('method', 'unknown'), 'checkpoint': str(path),
+                    'base_model': cm.source.get('base'), 'finished': True}
     label = cm.name if pretrained is not None else str(model)
     # a released robust model (zoo) carries its paper's method; an architecture's weights or the embedded model are
     # original models; a hub model outside the zoo may be fine-tuned or not
     method = cm.source.get('method', 'unknown' if str(model).startswith(HUB_PREFIXES) or path.is_dir() else 'none')
     return cm, {'model': label, 'method': method, 'checkpoint': cm.source.get('weights', label),
-                'base_model': cm.source.get('base')}
+                'base_model': cm.source.get('base'), 'finished': True}
+
+# %% ../nbs/08_evaluation.ipynb
+def _epochs_asked(config: dict) -> int | None:
+    "The epochs a run's config.json asks for: `epochs`, or `train_steps` in epochs of its training images (None: unknown)."
+    if config.get('epochs'): return int(config['epochs'])
+    steps, images, batch = config.get('train_steps'), (config.get('resolved') or {}).get('train_images'), config.get('batch_size')
+    return math.ceil(steps / math.ceil(images / batch)) if steps and images and batch else None
+
+def _epochs_validated(metrics: Path) -> int:
+    "The last epoch `metrics.jsonl` holds a validation line for (0 when it holds none, or is missing)."
+    done = 0
+    if not metrics.is_file(): return done
+    for line in metrics.read_text(encoding='utf-8').splitlines():
+        try: entry = json.loads(line)
+        except json.JSONDecodeError: continue   # the line a kill cut short
+        if isinstance(entry, dict) and 'val_robust_acc' in entry: done = max(done, int(entry.get('epoch', 0)))
+    return done
+
+def unfinished_training(run) -> str | None:
+    "None for a training run folder that ran to its end; else why not, in a few words."
+    run = Path(run)
+    if not (run / 'final.safetensors').is_file(): return 'no final.safetensors: its training stopped before the last epoch'
+    asked, done = _epochs_asked(load_json(run / 'config.json')), _epochs_validated(run / 'metrics.jsonl')
+    if asked is not None and done < asked: return f'metrics.jsonl holds {done} of the {asked} epochs its config.json asks for'
+    return None
+
+def training_runs(folder) -> list[str]:
+    "The training run folders under `folder` (each holds a best.safetensors); one sentence when it is missing or holds none."
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingResourceError(f"The runs folder {folder} {'is a file' if folder.exists() else 'does not exist'}: give the folder "
+                                   f"your training runs are in (runs_folder), or list the models to rank (models).")
+    runs = sorted(str(p.parent) for p in folder.rglob('best.safetensors'))
+    if not runs: raise MissingResourceError(f"The runs folder {folder} holds no training run (no best.safetensors under it): "
+                                            f"train one first, or list the models to rank (models).")
+    return runs
 
 # %% ../nbs/08_evaluation.ipynb
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
@@ -146,47 +198,100 @@ def _test_sample(name: str, cfg: EvalConfig, image_size: int):
 
 def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
     """results.csv (once there are rows) and results.json (config, model, skipped datasets, rows, whether every dataset
-    is done), atomically."""
-    csv = folder / 'results.csv'
-    if len(df): df.to_csv(csv.with_name('results.csv.tmp'), index=False); os.replace(csv.with_name('results.csv.tmp'), csv)
+    is done), each atomically."""
+    if len(df):
+        with atomic_write(folder / 'results.csv') as tmp: df.to_csv(tmp, index=False)
     configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
     sources = [getattr(c, 'sources', None) for c in config] if isinstance(config, (list, tuple)) else getattr(config, 'sources', None)
     save_json({'config': configs, 'sources': sources, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
-_MACHINE_SETTINGS = ('device', 'root')   # where the computation and the data are, not what is evaluated
+_COUNTS = ('dataset', 'attack', 'eps', 'accuracy', 'correct', 'n')   # what every row must hold to be checked and compared
+
+def check_rows(rows: pd.DataFrame, where) -> pd.DataFrame:
+    """`rows` read back from `where` (a results file or folder), if every row adds up: accuracy = 100 * correct / n,
+    0 <= correct <= n; else one sentence naming `where` and saying to delete it and evaluate again."""
+    if not len(rows): return rows
+    problem = f"no {', '.join(c for c in _COUNTS if c not in rows)} column" if not set(_COUNTS) <= set(rows) else None
+    if problem is None:
+        acc, correct, n = (pd.to_numeric(rows[c], errors='coerce') for c in ('accuracy', 'correct', 'n'))
+        ok = (n >= 1) & (correct >= 0) & (correct <= n) & (correct == correct.round()) & ((acc - 100 * correct / n).abs() <= 1e-6)
+        if not ok.all():
+            i = ok.index[~ok][0]
+            problem = f"row {i} has accuracy {rows.accuracy[i]} with {rows.correct[i]} of {rows.n[i]} images correct"
+    if problem: raise SaftError(f"{where} holds results that do not add up ({problem}): delete it and evaluate again.")
+    return rows
+
+def _read_record(path: Path) -> dict:
+    "A results.json read back and checked (`check_rows`); one sentence naming the file and the remedy when it is not one."
+    remedy = 'delete it (or its folder) and evaluate again, or evaluate into another folder'
+    try: saved = json.loads(Path(path).read_text(encoding='utf-8'))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SaftError(f"{path} is not readable JSON ({type(e).__name__}), so this evaluation cannot be continued or reused: {remedy}.") from e
+    if not isinstance(saved, dict) or 'config' not in saved or not isinstance(saved.get('rows'), list) or not all(isinstance(r, dict) for r in saved['rows']):
+        raise SaftError(f"{path} is not an evaluation record (a JSON object with a config and a list of rows): {remedy}.")
+    check_rows(pd.DataFrame(saved['rows']), Path(path).parent)
+    return saved
+
+# %% ../nbs/08_evaluation.ipynb
+# where the computation and the data are, and whether unverified zoo weights were allowed (the weights' hash is compared)
+_MACHINE_SETTINGS = ('device', 'root', 'trust_unverified')
+_ADDED_SETTINGS = {'descriptions_partial': False}   # fields newer than some results.json: the value those ran with
 
 def _same_config(saved, cfg: EvalConfig) -> bool:
     "Whether a results.json's config is `cfg`, up to the machine it ran on (device, data folder)."
     mine, theirs = json.loads(json.dumps(asdict(cfg))), saved
     if not isinstance(theirs, dict): return False
+    theirs = {**_ADDED_SETTINGS, **theirs}
     return {k: v for k, v in mine.items() if k not in _MACHINE_SETTINGS} == {k: v for k, v in theirs.items() if k not in _MACHINE_SETTINGS}
 
 def _same_model(saved, info: dict) -> bool:
     "Whether a results.json's model is `info`: the same label, method, base and weights (their content), wherever the file lies."
-    where = lambda d: {k: v for k, v in (d or {}).items() if k != 'checkpoint'}
+    where = lambda d: {k: v for k, v in {'finished': True, **(d or {})}.items() if k != 'checkpoint'}   # older records: finished runs
     return where(saved) == where(info)
 
-def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool = False) -> tuple[Path, pd.DataFrame]:
+def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool = False) -> tuple[Path, pd.DataFrame, FolderLock]:
     """The unfinished evaluation of this model and config under `out` (and the rows it holds), or with `reuse` a
-    finished one too, else a new folder."""
+    finished one too, else a new folder; locked for this evaluation (release the lock when done)."""
     for folder in sorted(Path(out).glob(f'{name}*'), key=lambda p: p.stat().st_mtime, reverse=True):
         record = folder / 'results.json'
         if not record.exists() or not re.fullmatch(rf'{re.escape(name)}(-\d+)?', folder.name): continue
-        saved = load_json(record)
+        saved = _read_record(record)
         if (reuse or not saved.get('complete')) and _same_config(saved.get('config'), cfg) and _same_model(saved.get('model'), info):
+            lock = FolderLock(folder, 'evaluation folder').acquire()   # a second evaluation of this folder stops here
+            try: saved = _read_record(record)                          # as the one before us left it
+            except BaseException: lock.release(); raise
             done = pd.DataFrame(saved['rows']); done.attrs['skipped'] = saved.get('skipped', [])
-            return folder, done
+            return folder, done, lock
     folder = new_run_dir(out, name)
-    _write_results(folder, pd.DataFrame(), cfg, complete=False, model=info)   # a kill before the first dataset still leaves a folder to continue
-    return folder, pd.DataFrame()
+    lock = FolderLock(folder, 'evaluation folder').acquire()
+    try: _write_results(folder, pd.DataFrame(), cfg, complete=False, model=info)   # a kill before the first dataset still leaves a folder to continue
+    except BaseException: lock.release(); raise
+    return folder, pd.DataFrame(), lock
 
-def _description_classifier(cm, spec, cfg: EvalConfig):
+# %% ../nbs/08_evaluation.ipynb
+def _ensemble_texts(spec, cfg: EvalConfig) -> tuple[dict, int] | None:
+    "The ensemble attack's per-class texts on `spec` and how many classes have descriptions of their own (None: no descriptions at all)."
     described = dataset_descriptions(spec, cfg.descriptions)
     if described is None: return None
     found, report = descriptions_for(spec.classnames, described, spec.templates, verbose=False)
-    if report.missing == spec.classnames: return None
-    return ZeroShotClassifier.from_dataset(cm, spec, descriptions=found)
+    if not report.matched: return None   # a description file for other datasets: this one is skipped, and listed
+    count = check_coverage(report, cfg.descriptions or "saft-nb's suite descriptions", f"The ensemble attack on {spec.name}",
+                           cfg.descriptions_partial, allow='pass descriptions_partial=True (-p descriptions_partial True)')
+    return found, count
+
+def _check_attacks(tests: dict, cfg: EvalConfig) -> dict:
+    "Every dataset's attacks can run as asked, before any runs; returns each dataset's ensemble texts (when the ensemble attack is asked for)."
+    for dataset, (ds, _) in tests.items():
+        for attack, needs in (('apgd-dlr', 3), ('apgd-t', 4)):
+            if attack in cfg.attacks and len(ds.spec.classnames) < needs:
+                raise ConfigError(f"{attack} needs at least {needs} classes and {dataset} has {len(ds.spec.classnames)}: use autoattack, which adapts, or apgd-ce.")
+    return {dataset: _ensemble_texts(ds.spec, cfg) for dataset, (ds, _) in tests.items()} if 'ensemble' in cfg.attacks else {}
+
+def _ensemble_target(members: int, described: int, classes: int) -> str:
+    "What the ensemble attack's row says it attacked: never a per-class count that some classes did not have."
+    if described == classes: return f'{members} descriptions per class'
+    return f'{members} members; descriptions for {described} of {classes} classes, prompt templates for the others'
 
 def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.Tensor]]:
     "For each tree and level above the classes: (name, superclass classifier, superclass label of each class)."
@@ -199,6 +304,12 @@ def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.T
             out.append((f'{name}@{level}', clf, torch.as_tensor(tree.labels_at(level, spec.classnames))))
     return out
 
+def _say(message: str, progress: bool) -> None:
+    "A sentence for the notebook (with `progress`) and the terminal running papermill."
+    if progress: print(message, flush=True)
+    to_terminal(message)
+
+# %% ../nbs/08_evaluation.ipynb
 def evaluate(model: str = 'embedded',           # a run folder, a checkpoint file, a zoo model or an open_clip architecture
              config: EvalConfig | None = None,    # the protocol (None: EvalConfig(), the suite's)
              pretrained: str | None = None,       # an architecture's weights: a tag, a local file or 'random'
@@ -212,20 +323,34 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     row per dataset x attack x epsilon, each stating its threat model and sample. With `out`, results are written to
     a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued, and with
     `reuse` a finished one is read instead of evaluated again); the folder is `df.attrs['folder']`. `label` names the
-    model in the rows instead of its own name."""
+    model in the rows instead of its own name. An unfinished training run is evaluated with a warning, its rows
+    saying `finished=False`."""
     cfg = (config or EvalConfig()).validate()
     device = resolve_device(cfg.device)
-    cm, info = load_for_evaluation(model, pretrained, device)
+    _check_model_path(model)
+    if out is not None: check_writable(out)   # before any model or data is loaded
+    cm, info = load_for_evaluation(model, pretrained, device, trust_unverified=cfg.trust_unverified)
     if label is not None: info['model'] = label
+    if not info['finished']:
+        _say(f"Warning: {model} is an unfinished training run ({unfinished_training(model)}), so its rows say finished=False: "
+             f"finish the training (the same train command continues it) before comparing it with others.", True)
     cm.model.eval()
     tests = {name: _test_sample(name, cfg, cm.image_size) for name in cfg.datasets}   # every dataset checked first
-    for dataset, (ds, _) in tests.items():   # and every attack it can run: a weaker stand-in would overstate robustness
-        for attack, needs in (('apgd-dlr', 3), ('apgd-t', 4)):
-            if attack in cfg.attacks and len(ds.spec.classnames) < needs:
-                raise ConfigError(f"{attack} needs at least {needs} classes and {dataset} has {len(ds.spec.classnames)}: use autoattack, which adapts, or apgd-ce.")
+    ensemble = _check_attacks(tests, cfg)                                             # and every attack it can run
     # the folder records which weights it evaluated: a run trained again in the same place is evaluated again
     evaluated = {**info, 'weights_file': _fingerprint(info['checkpoint'])}
-    folder, done = _evaluation_folder(out, name, cfg, evaluated, reuse) if out is not None else (None, pd.DataFrame())
+    folder, done, lock = _evaluation_folder(out, name, cfg, evaluated, reuse) if out is not None else (None, pd.DataFrame(), None)
+    try: rows, skipped = _evaluate_datasets(cm, info, cfg, tests, ensemble, folder, done, evaluated, progress)
+    finally:
+        if lock is not None: lock.release()
+    df = pd.DataFrame(rows)
+    df.attrs['skipped'], df.attrs['folder'] = skipped, folder
+    return df
+
+# %% ../nbs/08_evaluation.ipynb
+def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: dict, folder, done: pd.DataFrame,
+                       evaluated: dict, progress: bool) -> tuple[list[dict], list[str]]:
+    "The rows of every dataset in `tests` not already `done`, each dataset's written to `folder` (if any) as soon as it is evaluated."
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
     finished = set(done.dataset) if len(done) else set()
     if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
@@ -239,15 +364,14 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
         base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
                 'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
                 'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
-                'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds)}
+                'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
+                'trust_unverified': cfg.trust_unverified}
         def record(attack, eps, make_adv, **settings):
             start = time.time()
             r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
             rows.append({**base, 'attack': attack, 'eps': eps, **settings, 'accuracy': 100 * r['accuracy'],
                          'correct': r['correct'], 'n': r['n'], 'seconds': round(time.time() - start, 2)})
-            line = f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})"
-            if progress: print(line, flush=True)
-            to_terminal(line)
+            _say(f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})", progress)
         record('none', 0.0, None)
         for attack in cfg.attacks:
             eps_list = cfg.epsilons_of(attack)
@@ -263,34 +387,29 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
                            step_size=ac.describe()['step_size'] if pgd_like else None, restarts=1 if attack == 'apgd-t' else ac.restarts,
                            target=ran.get(attack, 'classes'))
             elif attack == 'ensemble':
-                dclf = _description_classifier(cm, spec, cfg)
-                if dclf is None: skipped.append(f'{name}: ensemble (no descriptions)'); continue
+                if ensemble[name] is None: skipped.append(f'{name}: ensemble (no descriptions)'); continue
+                texts, described = ensemble[name]
+                dclf = ZeroShotClassifier.from_dataset(cm, spec, descriptions=texts)
                 for eps in eps_list:
                     record(attack, eps, lambda xb, yb, eps=eps: _pgd(EnsembleCrossEntropy(dclf, yb), xb, eps, cfg, cm),
-                           steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, target=f'{len(dclf.members)} descriptions per class')
+                           steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, described_classes=described,
+                           target=_ensemble_target(len(dclf.members), described, len(spec.classnames)))
             else:
                 targets = _superclass_targets(cm, spec)
                 if not targets: skipped.append(f'{name}: superclass (no class tree)'); continue
                 for tree, sclf, up in targets:
-                    up = up.to(device)
+                    up = up.to(cm.device)
                     for eps in eps_list:
                         record(attack, eps, lambda xb, yb, eps=eps, sclf=sclf, up=up: _pgd(MultiLevel([sclf], [up[yb]]), xb, eps, cfg, cm),
                                steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, target=tree)
         if folder is not None:   # this dataset's rows are safe on disk before the next one starts
             partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
             _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=evaluated)
-    df = pd.DataFrame(rows)
-    df.attrs['skipped'], df.attrs['folder'] = skipped, folder
-    return df
+    return rows, skipped
 
 def _fingerprint(checkpoint: str) -> str | None:
     "The SHA-256 of a weights file (None for a model that is not one file): the same weights on any machine, other weights when rewritten."
-    path = Path(checkpoint)
-    if not path.is_file(): return None
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 24), b''): digest.update(block)
-    return 'sha256:' + digest.hexdigest()
+    return 'sha256:' + file_sha256(checkpoint) if Path(checkpoint).is_file() else None   # remembered: a zoo file is read once
 
 def _step(cfg: EvalConfig, eps: float) -> float: return cfg.step_size if cfg.step_size is not None else eps / 4
 
@@ -307,13 +426,13 @@ def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], n
     return folder
 
 def load_results(paths) -> pd.DataFrame:
-    "One table from several `results.csv` files or folders holding one (searched recursively)."
+    "One table from several `results.csv` files or folders holding one (searched recursively), each checked (`check_rows`)."
     frames = []
     for p in [paths] if isinstance(paths, (str, Path)) else paths:
         p = Path(p)
         found = [p] if p.is_file() else sorted(p.rglob('results.csv'))
         if not found: raise MissingResourceError(f"No results.csv in {p}: evaluate a model first.")
-        frames += [pd.read_csv(f) for f in found]
+        frames += [check_rows(pd.read_csv(f), f) for f in found]
     return pd.concat(frames, ignore_index=True)
 
 # %% ../nbs/08_evaluation.ipynb
@@ -370,7 +489,8 @@ def _check_complete(rows: pd.DataFrame) -> None:
 def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.DataFrame:
     """Models x (method, base, mean clean and robust accuracy over the datasets with 95% half-widths, then per dataset
     clean and robust accuracy with their 95% Wilson intervals and the sample count), for `attack` at `eps`, the most
-    robust first. Datasets the attack did not run on are left out of both means (`attrs['left_out']`)."""
+    robust first. Datasets the attack did not run on are left out of both means (`attrs['left_out']`); a model whose
+    rows say `finished=False` (its training did not finish) is labelled '(unfinished)'."""
     robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
     if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
     clean = _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])
@@ -390,6 +510,9 @@ def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.D
             out[f'{dataset} {kind} 95% CI'] = [f'{a:.1f}-{b:.1f}' for a, b in zip(lo, hi)]
         out[f'{dataset} n'] = r.n.astype(int)
     out = out.sort_values('robust', ascending=False, kind='stable')
+    if 'finished' in df:   # a run whose training did not finish is ranked only when asked for, and says so
+        late = set(df.model[df.finished.eq(False)])
+        out.index = pd.Index([f'{m} (unfinished)' if m in late else m for m in out.index], name='model')
     out.attrs.update(attack=attack, eps=eps, left_out=sorted(set(df.dataset) - set(robust.dataset)))
     return out.round(1)
 
@@ -496,36 +619,56 @@ def model_spec(text: str) -> tuple[str, str | None]:
 
 def _folder_name(text: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '-', text).strip('-.') or 'model'
 
-def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True) -> pd.DataFrame:
+def _unfinished_entry(text: str, rows: pd.DataFrame | None) -> str | None:
+    "Why an entry of a model list is an unfinished training run (None when it is not): a run folder, or rows read back that say so."
+    if rows is not None:
+        return 'evaluated before its training finished' if 'finished' in rows and rows.finished.eq(False).any() else None
+    path = Path(text)
+    return unfinished_training(path) if _is_run_folder(path) and (path / 'best.safetensors').is_file() else None
+
+# %% ../nbs/08_evaluation.ipynb
+def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True,
+                    include_unfinished: bool = False) -> pd.DataFrame:
     """The rows of every model in `models` (`model_spec` entries) under one `config`, each evaluated into its own folder
-    under `out` (a finished evaluation of the same model and config there is read, an unfinished one continued)."""
+    under `out` (a finished evaluation of the same model and config there is read, an unfinished one continued).
+    Unfinished training runs are left out (`attrs['left_out']`, and a printed sentence) unless `include_unfinished`."""
     cfg = (config or EvalConfig()).validate()
     if not models: raise ConfigError("No models to evaluate: give a comma-separated list (zoo names, run folders, ViT-B-32/openai, ...).")
     twice = sorted({m for m in models if models.count(m) > 1})
     if twice: raise ConfigError(f"{twice[0]} is listed twice: list each model once.")
-    finished = {text: _finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
+    check_writable(out)   # before any model loads; the leaderboard's own files go here even when nothing is evaluated
+    read = {text: _finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
+    unfinished = {text: why for text in models if (why := _unfinished_entry(text, read.get(text)))}
+    if unfinished and not include_unfinished:
+        if len(unfinished) == len(models):
+            raise ConfigError(f"Every model listed is an unfinished training run ({'; '.join(f'{t}: {w}' for t, w in unfinished.items())}): "
+                              f"finish the training, or rank them anyway, marked, with include_unfinished=True (-p include_unfinished True).")
+        _say(f"Left out as unfinished training runs: {'; '.join(f'{t} ({w})' for t, w in unfinished.items())}; "
+             f"include_unfinished=True (-p include_unfinished True) ranks them too, marked.", progress)
+        models = [m for m in models if m not in unfinished]
     labels = {}
     for text in models:   # all of them load, and their labels are known, before any attack runs
-        if text in finished: labels[text] = finished[text].model.iloc[0]; continue
-        cm, info = load_for_evaluation(*model_spec(text))
+        if text in read: labels[text] = read[text].model.iloc[0]; continue
+        cm, info = load_for_evaluation(*model_spec(text), trust_unverified=cfg.trust_unverified)
         del cm
         labels[text] = info['model']
     clash = {label for label in labels.values() if list(labels.values()).count(label) > 1}
-    labels = {text: text if label in clash and text not in finished else label for text, label in labels.items()}   # runs/a/saft, runs/b/saft
+    labels = {text: text if label in clash and text not in read else label for text, label in labels.items()}   # runs/a/saft, runs/b/saft
     repeated = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
     if repeated: raise ConfigError(f"Two entries would both be labelled {repeated[0]!r} in the table: list each model once.")
     def rows_of(text):
-        if text in finished: return finished[text]
+        if text in read: return read[text]
         model, pretrained = model_spec(text)
         return evaluate(model, cfg, pretrained, progress, out, _folder_name(text), reuse=True, label=labels[text])
     frames = [rows_of(text) for text in models]
     rows = pd.concat(frames, ignore_index=True)
-    rows.attrs['folders'] = [str(Path(text)) if text in finished else f.attrs['folder'] for text, f in zip(models, frames)]
+    rows.attrs['folders'] = [str(Path(text)) if text in read else f.attrs['folder'] for text, f in zip(models, frames)]
+    rows.attrs['left_out'] = {} if include_unfinished else unfinished
     return rows
 
 def _finished_evaluation(folder: Path, cfg: EvalConfig) -> pd.DataFrame:
     "The rows of an evaluation folder given in a model list (evaluated elsewhere), if it is finished and under `cfg`."
-    saved = load_json(folder / 'results.json')
+    saved = _read_record(folder / 'results.json')
     if not saved.get('complete'):
         raise ConfigError(f"{folder} is an unfinished evaluation: run the same command again to finish it, then list it.")
     if not _same_config(saved.get('config'), cfg):
@@ -643,6 +786,6 @@ def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 
 
 def _finish(fig, path):
     fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=130, bbox_inches='tight')   # legends outside the axes included
+    if path is not None:   # legends outside the axes included; a kill leaves the previous figure, not half a file
+        with atomic_write(path) as tmp: fig.savefig(tmp, format=Path(path).suffix.lstrip('.') or 'png', dpi=130, bbox_inches='tight')
     return fig

@@ -15,9 +15,9 @@ import inspect, math
 import torch.nn as nn
 
 from .attacks import CrossEntropy, EmbeddingDistance, EnsembleCrossEntropy, Objective, SoftCrossEntropy
-from .core import ConfigError, check_choice, check_number
+from .core import ConfigError, MissingResourceError, check_choice, check_number
 from .data import Hierarchy, images_and_labels, sample_subset
-from .descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
+from .descriptions import DescriptionSet, check_coverage, dataset_descriptions, descriptions_for, match_descriptions, refine_top_k
 from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_parameters, text_states
 
 # %% auto 0
@@ -281,10 +281,12 @@ class SAFT(TGAZSR):
                  k: int = 5,                       # descriptions per class in the ensemble
                  alpha: float = 0.08,              # TGA-ZSR's adversarial attention weight
                  beta: float = 0.05,               # TGA-ZSR's clean attention weight
-                 too_few: str = 'repeat'):         # a class with fewer than k (or none): 'repeat' its descriptions, or 'template': k training prompts instead
+                 too_few: str = 'repeat',          # a class with fewer than k (or none): 'repeat' its descriptions, or 'template': k training prompts instead
+                 descriptions_partial: bool = False):   # train although some classes have no descriptions (prompt templates stand in)
         super().__init__(alpha, beta)
         self.descriptions, self.k = descriptions, check_number('k', k, lo=1, integer=True)
         self.too_few = check_choice('too_few', too_few, ['repeat', 'template'])
+        self.descriptions_partial = check_choice('descriptions_partial', descriptions_partial, [True, False])
         self.clf = self.match_report = None
     def check(self, spec):
         if self.descriptions is None and dataset_descriptions(spec) is None:
@@ -292,6 +294,12 @@ class SAFT(TGAZSR):
                               "as the method option descriptions: papermill -y \"method_options: {descriptions: /path/cupl.json}\", "
                               "saft-train --method-options '{\"descriptions\": \"/path/cupl.json\"}'. The SAFT repository ships "
                               "prompts/cupl.json (SAFT-L) and prompts/tinyimagenet_descriptions_by_category.json (SAFT-M).")
+        try: described = dataset_descriptions(spec, self.descriptions)
+        except MissingResourceError: return   # a file not on this machine (a dry run): prepare reads it, and stops there
+        if spec.classnames is None: return    # names read from the dataset's files when it loads: prepare checks them then
+        check_coverage(match_descriptions(spec.classnames, described), self.descriptions or "saft-nb's suite descriptions",
+                       f"SAFT on {spec.name}", self.descriptions_partial,
+                       allow="set the method option descriptions_partial (method_options: {descriptions_partial: true})")
     def prepare(self, ctx, train_set=None):
         spec = ctx.spec
         self.check(spec)

@@ -110,3 +110,57 @@ def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
     assert printed.startswith('3 models: fare2-vitl14, tecoa4-vitl14, runs/saft\nranked by autoattack at eps 2/255 under protocol fare')
     assert json.loads(printed[printed.index('{'):])['aa_components']['value'] == ['apgd-ce', 'apgd-t']
     assert not (tmp_path / 'board').exists()
+
+
+# --- evaluate.ipynb and leaderboard.ipynb: unfinished runs, partial descriptions, parameters checked first (issue 32) ---
+
+_SMALL = dict(datasets='suite-shape', attacks='pgd', epsilons='1', steps=1, n=8)
+
+
+def _unfinished_run(folder):
+    "A training run killed after epoch 1 of 2: its config, metrics and best.safetensors, no final.safetensors."
+    from saft_nb.core import save_json
+    from saft_nb.models import load_model, save_clip
+    folder.mkdir(parents=True)
+    save_json({'method': 'tecoa', 'epochs': 2, 'batch_size': 32}, folder / 'config.json')
+    save_clip(load_model(), folder / 'best.safetensors')
+    (folder / 'metrics.jsonl').write_text(json.dumps({'epoch': 1, 'val_robust_acc': 10.0}) + '\n')
+    return folder
+
+
+def test_an_unfinished_run_is_evaluated_marked_and_left_out_of_the_leaderboard(tmp_path):
+    run = _unfinished_run(tmp_path / 'runs' / 'halfway')
+    nb = execute(tmp_path, 'evaluate.ipynb', run=str(run), **_SMALL)
+    assert f'Warning: {run} is an unfinished training run (no final.safetensors' in _printed(nb)
+    assert not pd.read_csv(run / 'eval' / 'results.csv').finished.any()
+    nb = execute(tmp_path, 'leaderboard.ipynb', runs_folder=str(tmp_path / 'runs'), out=str(tmp_path / 'board'), **_SMALL)
+    assert f'Left out as unfinished training runs: {run} (no final.safetensors' in _printed(nb)
+    assert list(pd.read_csv(tmp_path / 'board' / 'leaderboard.csv').model) == ['embedded']
+    # asked for, its evaluation folder is ranked, marked, into an out folder that no evaluation has made
+    execute(tmp_path, 'leaderboard.ipynb', models=str(run / 'eval'), include_unfinished=True, out=str(tmp_path / 'read-only'), **_SMALL)
+    assert list(pd.read_csv(tmp_path / 'read-only' / 'leaderboard.csv').model) == ['halfway (unfinished)']
+
+
+@pytest.mark.parametrize('parameters, message', [
+    (dict(models='embedded', eps='abc'), "eps must be a number, got 'abc'."),
+    (dict(runs_folder='rnus'), 'The runs folder rnus does not exist: give the folder'),
+    (dict(models='embedded', include_unfinished='yes'), "Unknown include_unfinished 'yes'; choose one of: True, False."),
+])
+def test_leaderboard_rejects_bad_parameters_before_any_work(tmp_path, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError, match=re.escape(message)):
+        execute(tmp_path, 'leaderboard.ipynb', out=str(tmp_path / 'board'), **parameters)
+    assert not (tmp_path / 'board').exists()
+
+
+def test_evaluate_ensemble_with_descriptions_for_some_classes(tmp_path):
+    from saft_nb.data import get_spec
+    from saft_nb.descriptions import load_descriptions
+    few = tmp_path / 'three.json'
+    few.write_text(json.dumps({c: load_descriptions('suite')[c] for c in get_spec('suite-shape').classnames[:3]}))
+    given = dict(_SMALL, attacks='ensemble', descriptions=str(few), out=str(tmp_path / 'runs'))
+    with pytest.raises(pm.PapermillExecutionError, match=re.escape('The ensemble attack on suite-shape: 7 of 10 classes have no descriptions')):
+        execute(tmp_path, 'evaluate.ipynb', **given)
+    execute(tmp_path, 'evaluate.ipynb', descriptions_partial=True, **given)
+    (folder,) = (tmp_path / 'runs').iterdir()   # the refused evaluation made no folder
+    rows = pd.read_csv(folder / 'results.csv').query("attack == 'ensemble'")
+    assert (rows.described_classes == 3).all() and rows.target.str.contains('descriptions for 3 of 10 classes').all()
