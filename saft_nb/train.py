@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, json, math, multiprocessing, os, sys, time, warnings
+import argparse, difflib, json, math, multiprocessing, os, pickle, shutil, sys, time, warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, asdict, fields
 from datetime import datetime, timezone
@@ -21,16 +21,16 @@ from tqdm.auto import tqdm
 from .attacks import AttackConfig, pgd, random_start
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .core import MissingResourceError, to_terminal
-from .data import PERTURB_AT, data_root, get_spec, images_and_labels, load_dataset, sample_subset
+from .core import FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor, to_terminal
+from .data import PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset, sample_subset
 from .evaluate import EvalConfig, evaluate, robust_accuracy
 from .methods import METHODS, MethodContext, get_method
-from .models import ClipModel, ZeroShotClassifier, load_model, save_clip
+from .models import ClipModel, ZeroShotClassifier, _load_error_detail, load_model, read_torch_file, save_clip
 from .recipes import ResolvedConfig, check_prompts, load_recipe
 
 # %% auto 0
 __all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli',
-           'plot_training', 'run_grid']
+           'main', 'plot_training', 'run_grid']
 
 # %% ../nbs/07_training.ipynb
 SCHEDULES = ('cosine', 'constant')
@@ -71,6 +71,7 @@ class TrainConfig(ResolvedConfig):
     seed: int | None = None                # the train/val samples, the epoch order, and the training and validation attacks' random starts
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
     num_workers: int | None = None         # data-loading processes (real datasets)
+    skip_bad_images: bool | None = None    # leave unreadable images out of the datasets (their paths recorded) instead of stopping
     _coupled = _COUPLED
 
     def validate(self) -> 'TrainConfig':
@@ -87,7 +88,7 @@ class TrainConfig(ResolvedConfig):
         for name in ('warmup_steps', 'seed', 'num_workers'): check_number(name, getattr(self, name), lo=0, integer=True)
         check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
         check_number('momentum', self.momentum, lo=0, hi=1); check_number('grad_clip', self.grad_clip, lo=0)
-        for name in ('bf16', 'random_start'):
+        for name in ('bf16', 'random_start', 'skip_bad_images'):
             if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
         if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
@@ -148,14 +149,26 @@ class TrainConfig(ResolvedConfig):
 
 # %% ../nbs/07_training.ipynb
 def _save_checkpoint(path: Path, state: dict) -> None:
-    tmp = path.with_name(path.name + '.tmp')
-    torch.save(state, tmp); os.replace(tmp, path)
+    with atomic_write(path) as tmp: torch.save(state, tmp)
 
 def _load_checkpoint(path: Path) -> dict:
-    try: return torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e:
-        raise SaftError(f"Checkpoint {path} is corrupt ({type(e).__name__}), so this run cannot resume: start a new run, or delete "
-                        f"that file to train this run again from its first epoch.") from None
+    "A checkpoint's state, read without running any code it may carry (`read_torch_file`: weights only)."
+    try: return read_torch_file(path)
+    except SaftError as e:
+        raise SaftError(f"{str(e).rstrip('.')}; so this run cannot resume from it: delete it to train the run again from its first "
+                        f"epoch, or start a new run.") from e
+
+def _restore(state: dict, path: Path, cm, method, opt, sched) -> tuple[int, int, float]:
+    """Put a checkpoint's weights and optimizer state back and return (epochs done, step, best score); keys or shapes
+    from another model are one sentence."""
+    try:
+        cm.model.load_state_dict(state['model'])
+        if method.module is not None: method.module.load_state_dict(state['method'])
+        if opt: opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
+        return state['epoch'] + 1, state['step'], state['best']
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        raise SaftError(f"Checkpoint {path} does not fit this run's model ({_load_error_detail(e)}): it comes from another model or "
+                        f"method; delete it to train this run again from its first epoch, or start a new run.") from e
 
 def _schedule(step: int, warmup: int, total: int, schedule: str = 'cosine') -> float:
     "Linear warm-up, then cosine decay to 0 at `total` steps, or constant."
@@ -198,6 +211,15 @@ class _Distributed:
         return bool(ok.item())
     def barrier(self):
         if self.world > 1: dist.barrier()
+    def agree(self, check) -> None:
+        "Run `check` on rank 0 and raise its saft-nb error on every rank, so that no rank goes on loading alone."
+        problem = None
+        if self.main:
+            try: check()
+            except SaftError as e: problem = e
+        sentence = self.broadcast(None if problem is None else str(problem))
+        if problem is not None: raise problem
+        if sentence is not None: raise SaftError(sentence)
 
 class _GlobalBatches(torch.utils.data.Sampler):
     "Epoch order seeded from (seed, epoch); yields this rank's shard of each global batch (all of it on one process)."
@@ -258,8 +280,7 @@ def _cut_metrics(path: Path, epochs_done: int) -> None:
         try: return json.loads(line)['epoch'] <= epochs_done
         except json.JSONDecodeError: return False   # only the line being written when the run was killed can be torn
     kept = [l for l in path.read_text(encoding='utf-8').splitlines() if l.strip() and done(l)]
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(''.join(l + '\n' for l in kept), encoding='utf-8'); os.replace(tmp, path)
+    with atomic_write(path) as tmp: tmp.write_text(''.join(l + '\n' for l in kept), encoding='utf-8')
 
 def _nan_advice(cfg: TrainConfig) -> str:
     steps = [f"lower lr (now {cfg.lr})"]
@@ -283,6 +304,47 @@ def _duration(seconds: float) -> str:
     if seconds != seconds: return '?'
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
+# %% ../nbs/07_training.ipynb
+def _config_record(cfg: TrainConfig) -> dict:
+    "The config as JSON values: what config.json and the checkpoint store, and what a resume is compared with."
+    return json.loads(json.dumps(asdict(cfg)))
+
+def _check_same_config(run_dir: Path, cfg: TrainConfig, state: dict | None) -> None:
+    "Refuse to resume `run_dir` with a config other than the one its checkpoint (or config.json) was written with."
+    now, records = _config_record(cfg), []
+    if state is not None and state.get('config') is not None: records.append(('its checkpoint', state['config']))
+    if (run_dir / 'config.json').exists(): records.append(('config.json', load_json(run_dir / 'config.json')))
+    if state is not None and not records:
+        raise SaftError(f"{run_dir} has a checkpoint but no config.json, and the checkpoint (from an older saft-nb) records no config, "
+                        f"so resuming cannot be checked: restore its config.json, or start a new run.")
+    for where, saved in records:
+        differ = sorted(k for k, v in now.items() if k in saved and saved[k] != v)
+        if differ:
+            raise ConfigError(f"{run_dir} was started with another config ({', '.join(f'{k}: {saved[k]!r} there' for k in differ[:6])}, "
+                              f"per {where}); resume it with the same config (see its config.json) or start a new run.")
+
+def _check_disk(folder: Path, cm: ClipModel, optimizer: str) -> None:
+    "Stop before training when the disk cannot hold the checkpoint (weights and optimizer state) and the two weights files."
+    weights = sum(v.numel() * 4 for v in cm.model.state_dict().values())
+    # a checkpoint holds weights and moments; while one replaces another both are on disk, and so are best and its successor
+    need = weights * (2 * (3 if optimizer == 'adamw' else 2) + 2)
+    free = shutil.disk_usage(existing_ancestor(folder)).free   # the folder itself may not exist yet
+    if free < need * 1.1:
+        raise SaftError(f"The disk holding {folder} has {free / 2**30:.2f} GiB free and this run's checkpoints need about "
+                        f"{need * 1.1 / 2**30:.2f} GiB: free some space or choose another out folder.")
+
+def _load_splits(cfg: TrainConfig, cm: ClipModel):
+    "The training and validation sets (sampled as configured), and the unreadable images left out on purpose."
+    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, crop=cfg.crop, skip_bad_images=cfg.skip_bad_images)
+    try: full_train = load_dataset(cfg.dataset, 'train', **where)
+    except MissingResourceError as e:
+        if cfg.sources['dataset'] == 'given': raise
+        raise MissingResourceError(f"The recipe {cfg.recipe!r} trains on {cfg.dataset}. {e}") from None
+    full_val = load_dataset(cfg.dataset, 'val', **where)
+    skipped = [p for split in (full_train, full_val) for p in split.skipped_images]
+    return full_train, sample_subset(full_train, cfg.train_n, cfg.seed), sample_subset(full_val, cfg.val_n, cfg.seed), skipped
+
+# %% ../nbs/07_training.ipynb
 def train(config: TrainConfig,       # what to train, validated first
           run_dir=None,                # an interrupted run's folder to continue (or the new run's folder)
           out='runs',                  # where a new run folder goes
@@ -292,42 +354,66 @@ def train(config: TrainConfig,       # what to train, validated first
           ) -> Path:
     """Fine-tune with `config` into a new run folder under `out` (named `name` or the method), or continue the
     interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Under
-    `torchrun` every process runs this; rank 0 writes the folder. Every input (config, model, weights, datasets) is
-    checked and loaded before the folder is created. Returns the run folder."""
+    `torchrun` every process runs this; rank 0 holds the folder's lock and writes it. Every input (config, model,
+    weights, datasets, disk space) is checked before the folder is created. Returns the run folder."""
     cfg = config.validate()
     device = resolve_device(cfg.device)
     if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
     ddp = _Distributed(device)
     if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
-    if run_dir is not None and (Path(run_dir) / 'config.json').exists():
-        saved = load_json(Path(run_dir) / 'config.json')
-        differ = sorted(k for k, v in json.loads(json.dumps(asdict(cfg))).items() if saved.get(k) != v)
-        if differ:
-            raise ConfigError(f"{run_dir} was started with another config ({', '.join(f'{k}: {saved.get(k)!r} there' for k in differ[:6])}); "
-                              f"resume it with the same config (see its config.json) or start a new run.")
-    method, attack = cfg.build_method(), cfg.training_attack()
-    progress = progress and ddp.main
+    lock, created = None, False
+    def take_folder():
+        nonlocal lock, created
+        if run_dir is not None:
+            created = not Path(run_dir).exists()
+            lock = FolderLock(run_dir, 'run folder').acquire()
+        else: check_writable(out)
+    try:
+        ddp.agree(take_folder)
+        ckpt = Path(run_dir) / 'checkpoint.pt' if run_dir is not None else None
+        state = _load_checkpoint(ckpt) if ckpt is not None and ckpt.exists() else None
+        if run_dir is not None: ddp.agree(lambda: _check_same_config(Path(run_dir), cfg, state))
 
-    cm = load_model(cfg.model, cfg.pretrained, device)
-    spec = get_spec(cfg.dataset)
-    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, crop=cfg.crop)
-    try: full_train = load_dataset(cfg.dataset, 'train', **where)
-    except MissingResourceError as e:
-        if cfg.sources['dataset'] == 'given': raise
-        raise MissingResourceError(f"The recipe {cfg.recipe!r} trains on {cfg.dataset}. {e}") from None
-    train_set = sample_subset(full_train, cfg.train_n, cfg.seed)
-    val = sample_subset(load_dataset(cfg.dataset, 'val', **where), cfg.val_n, cfg.seed)
+        cm = load_model(cfg.model, cfg.pretrained, device)
+        full_train, train_set, val, skipped = _load_splits(cfg, cm)
+        def check_data_and_disk():   # the images the run reads, each decoded once; room for its checkpoints
+            if not cfg.skip_bad_images: check_readable(train_set); check_readable(val)
+            _check_disk(Path(run_dir if run_dir is not None else out), cm, cfg.optimizer)
+        ddp.agree(check_data_and_disk)
+        if ddp.main:   # everything is loaded and checked: only now is a new folder created
+            if run_dir is None:
+                run_dir, created = new_run_dir(out, name or cfg.method), True
+                lock = FolderLock(run_dir, 'run folder').acquire()
+            resolved = {**_describe(cm, cfg, len(train_set), len(val), full_train.preprocess), 'skipped_images': skipped}
+            save_json({**asdict(cfg), 'sources': cfg.sources, 'resolved': resolved}, run_dir / 'config.json')
+        run_dir = Path(ddp.broadcast(str(run_dir)))
+        if ddp.main: to_terminal(f"run folder: {run_dir}" + (f" ({len(skipped)} unreadable images left out, listed in its config.json)" if skipped else ''))
+        _fit(cfg, cm, train_set, val, state, run_dir, device, ddp, progress and ddp.main, on_epoch_end)
+        return run_dir
+    except BaseException:
+        kept = run_dir is not None and any((Path(run_dir) / f).exists() for f in ('checkpoint.pt', 'metrics.jsonl'))
+        if ddp.main and created and not kept:   # stopped before anything worth keeping: no half-made folder is left
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    finally:
+        if lock: lock.release()
+
+
+# %% ../nbs/07_training.ipynb
+def _batches(loader: DataLoader):
+    "The loader's batches; a saft-nb error in a data-loading process is its own sentence, not that process's traceback."
+    try: yield from loader
+    except SaftError as e:
+        if not str(e).startswith('Caught '): raise
+        raise type(e)(str(e).rstrip().splitlines()[-1].split(': ', 1)[1]) from e   # its last line: 'saft_nb.core.SaftError: ...'
+
+def _fit(cfg: TrainConfig, cm: ClipModel, train_set, val, state: dict | None, run_dir: Path, device, ddp: _Distributed,
+         progress: bool, on_epoch_end) -> None:
+    "The epochs of `train`: set the method up, restore `state` (a checkpoint) if any, train, validate and checkpoint each epoch."
+    method, attack, spec = cfg.build_method(), cfg.training_attack(), get_spec(cfg.dataset)
     x_val, y_val = (t.to(device) for t in images_and_labels(val))
     templates = cfg.templates(spec)
     ctx, params, loss_module = prepare_training(method, cm, spec, train_set, templates)
-
-    if ddp.main:   # everything is loaded: only now is a folder created
-        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(out, name or cfg.method)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        save_json({**asdict(cfg), 'sources': cfg.sources, 'resolved': _describe(cm, cfg, len(train_set), len(val), full_train.preprocess)},
-                  run_dir / 'config.json')
-    run_dir = Path(ddp.broadcast(str(run_dir)))
-    if ddp.main: to_terminal(f"run folder: {run_dir}")
     val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     total = cfg.train_steps or steps_per_epoch * cfg.epochs
@@ -345,13 +431,9 @@ def train(config: TrainConfig,       # what to train, validated first
             loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == 'cuda' else None)
 
     ckpt_path, start_epoch, step, best = run_dir / 'checkpoint.pt', 0, 0, -1.0
-    if ckpt_path.exists():
-        state = _load_checkpoint(ckpt_path)
-        cm.model.load_state_dict(state['model'])
-        if method.module is not None: method.module.load_state_dict(state['method'])
-        if opt: opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
-        start_epoch, step, best = state['epoch'] + 1, state['step'], state['best']
-        if ddp.main: print(f"resuming {run_dir} after epoch {state['epoch'] + 1} of {epochs}")
+    if state is not None:
+        start_epoch, step, best = _restore(state, ckpt_path, cm, method, opt, sched)
+        if ddp.main: print(f"resuming {run_dir} after epoch {start_epoch} of {epochs}")
 
     metrics_path = run_dir / 'metrics.jsonl'
     clock = _Clock(step, total)
@@ -361,7 +443,7 @@ def train(config: TrainConfig,       # what to train, validated first
             cm.model.train()
             batches = _GlobalBatches(len(train_set), cfg.batch_size, cfg.seed, epoch, ddp)
             loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers, pin_memory=device.type == 'cuda')
-            for batch, (x, y) in zip(batches.batches, tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=not progress)):
+            for batch, (x, y) in zip(batches.batches, tqdm(_batches(loader), total=len(loader), desc=f'epoch {epoch + 1}', leave=False, disable=not progress)):
                 if step == total: break                     # train_steps reached inside the last epoch
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 # random starts drawn for the whole global batch, so N processes start where one process would
@@ -388,30 +470,56 @@ def train(config: TrainConfig,       # what to train, validated first
                 best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
             _save_checkpoint(ckpt_path, {'model': cm.model.state_dict(), 'optimizer': opt.state_dict() if opt else None,
                                          'scheduler': sched.state_dict() if sched else None, 'epoch': epoch, 'step': step, 'best': best,
-                                         'method': method.module.state_dict() if method.module is not None else None})
+                                         'method': method.module.state_dict() if method.module is not None else None,
+                                         'config': _config_record(cfg)})
             if on_epoch_end: on_epoch_end(epoch + 1, scores)
         ddp.barrier()
     if ddp.main: save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': epochs, 'steps': step, 'method': cfg.method})
     ddp.barrier()
-    return run_dir
 
 # %% ../nbs/07_training.ipynb
-def _option(annotation: str):
-    "A parser for one config field, from its annotation."
-    if 'dict' in annotation: return json.loads
-    if 'bool' in annotation: return lambda v: {'true': True, 'false': False}[v.lower()]
-    base = int if 'int' in annotation else float if 'float' in annotation else str
-    return (lambda v: None if v.lower() == 'none' else base(v)) if 'None' in annotation else base
+def _parser_for(annotation: str):
+    "A parser for one config field's command-line value, from its annotation, whose errors say what was expected."
+    if 'dict' in annotation:
+        def json_object(v):
+            try: return json.loads(v)
+            except ValueError: raise argparse.ArgumentTypeError(f"expected JSON such as '{{\"k\": 5}}', got {v!r}") from None
+        return json_object
+    if 'bool' in annotation:
+        def switch(v):
+            if str(v).lower() in ('true', 'yes', '1'): return True
+            if str(v).lower() in ('false', 'no', '0'): return False
+            raise argparse.ArgumentTypeError(f"expected true or false, got {v!r}")
+        return switch
+    base, what = (int, 'an integer') if 'int' in annotation else (float, 'a number') if 'float' in annotation else (str, 'a string')
+    def value(v):
+        if 'None' in annotation and v.lower() == 'none': return None
+        try: return base(v)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected {what}{' or none' if 'None' in annotation else ''}, got {v!r}") from None
+    return value
+
+class _Parser(argparse.ArgumentParser):
+    "argparse, with its errors as one line: the option, what is wrong, and the closest option for a misspelled one."
+    def error(self, message):
+        if message.startswith('unrecognized arguments: '):
+            options = [o for a in self._actions for o in a.option_strings]
+            hints = [f"{w} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(w.split('=')[0], options, 1, 0.6)) else w
+                     for w in message[len('unrecognized arguments: '):].split() if w.startswith('-')]
+            message = f"unknown option{'s' if len(hints) > 1 else ''} {', '.join(hints)}" if hints else message
+        self.exit(2, f"{self.prog}: error: {message}; {self.prog} --help lists the options.\n")
 
 def dry_run(config: TrainConfig) -> str:
     "Every resolved value of `config` with its source, as JSON: what a run would train, checked before any GPU time."
     return json.dumps(config.explain(), indent=1)
 
 def cli(argv: list[str] | None = None) -> Path | None:
-    "Train from the command line; every `TrainConfig` field is an option (`--method-options` takes JSON)."
-    parser = argparse.ArgumentParser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).')
+    """Train from the command line; every `TrainConfig` field is an option (`--method-options` takes JSON, a switch such
+    as `--bf16` may be given alone or with true/false). Returns the run folder; a saft-nb error exits with its sentence."""
+    parser = _Parser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).')
     for f in fields(TrainConfig):
-        parser.add_argument('--' + f.name.replace('_', '-'), type=_option(str(f.type)), default=argparse.SUPPRESS)
+        kind = str(f.type)
+        extra = dict(nargs='?', const=True) if 'bool' in kind else {}
+        parser.add_argument('--' + f.name.replace('_', '-'), type=_parser_for(kind), default=argparse.SUPPRESS, **extra)
     parser.add_argument('--out', default='runs'); parser.add_argument('--run-dir', default=None); parser.add_argument('--name', default=None)
     parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
     args = vars(parser.parse_args(argv))
@@ -422,6 +530,10 @@ def cli(argv: list[str] | None = None) -> Path | None:
     except SaftError as e: sys.exit(f"error: {e}")
     if int(os.environ.get('RANK', '0')) == 0: print(run)
     return run
+
+def main() -> None:
+    "The `saft-train` console script: `cli` with the exit status a shell expects (0 on success, the sentence and 1 on an error)."
+    cli()
 
 # %% ../nbs/07_training.ipynb
 #| eval: false
