@@ -636,7 +636,7 @@ def evaluate_models(models: list[str], config: EvalConfig | None = None, out='ru
     if not models: raise ConfigError("No models to evaluate: give a comma-separated list (zoo names, run folders, ViT-B-32/openai, ...).")
     twice = sorted({m for m in models if models.count(m) > 1})
     if twice: raise ConfigError(f"{twice[0]} is listed twice: list each model once.")
-    check_writable(out)   # before any model loads; the leaderboard's own files go here even when nothing is evaluated
+    check_writable(out)   # before any model loads; it is made by the first file written there
     read = {text: _finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
     unfinished = {text: why for text in models if (why := _unfinished_entry(text, read.get(text)))}
     if unfinished and not include_unfinished:

@@ -72,6 +72,7 @@ class TrainConfig(ResolvedConfig):
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
     num_workers: int | None = None         # data-loading processes (real datasets)
     skip_bad_images: bool | None = None    # leave unreadable images out of the datasets (their paths recorded) instead of stopping
+    trust_unverified: bool | None = None   # load a zoo model whose file does not match its recorded SHA-256 (recorded)
     _coupled = _COUPLED
 
     def validate(self) -> 'TrainConfig':
@@ -88,7 +89,7 @@ class TrainConfig(ResolvedConfig):
         for name in ('warmup_steps', 'seed', 'num_workers'): check_number(name, getattr(self, name), lo=0, integer=True)
         check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
         check_number('momentum', self.momentum, lo=0, hi=1); check_number('grad_clip', self.grad_clip, lo=0)
-        for name in ('bf16', 'random_start', 'skip_bad_images'):
+        for name in ('bf16', 'random_start', 'skip_bad_images', 'trust_unverified'):
             if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
         if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
         if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
@@ -361,20 +362,21 @@ def train(config: TrainConfig,       # what to train, validated first
     if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
     ddp = _Distributed(device)
     if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
+    run_dir = Path(run_dir) if run_dir is not None else None
     lock, created = None, False
     def take_folder():
         nonlocal lock, created
         if run_dir is not None:
-            created = not Path(run_dir).exists()
+            created = not run_dir.exists()
             lock = FolderLock(run_dir, 'run folder').acquire()
         else: check_writable(out)
     try:
         ddp.agree(take_folder)
-        ckpt = Path(run_dir) / 'checkpoint.pt' if run_dir is not None else None
+        ckpt = run_dir / 'checkpoint.pt' if run_dir is not None else None
         state = _load_checkpoint(ckpt) if ckpt is not None and ckpt.exists() else None
-        if run_dir is not None: ddp.agree(lambda: _check_same_config(Path(run_dir), cfg, state))
+        if run_dir is not None: ddp.agree(lambda: _check_same_config(run_dir, cfg, state))
 
-        cm = load_model(cfg.model, cfg.pretrained, device)
+        cm = load_model(cfg.model, cfg.pretrained, device, trust_unverified=cfg.trust_unverified)
         full_train, train_set, val, skipped = _load_splits(cfg, cm)
         def check_data_and_disk():   # the images the run reads, each decoded once; room for its checkpoints
             if not cfg.skip_bad_images: check_readable(train_set); check_readable(val)
