@@ -124,7 +124,7 @@ class Reference:
 
 def ours(cm, spec, method_name, options, bf16):
     "The training loop's step, set up by the function `train()` uses."
-    cfg = TrainConfig(method=method_name, method_options=options, bf16=bf16).validate()
+    cfg = TrainConfig(method=method_name, method_options=options, bf16=bf16, dataset=spec.name).validate()
     method, attack = cfg.build_method(), cfg.training_attack()
     ctx, params, loss_module = prepare_training(method, cm, spec)
     opt = torch.optim.AdamW(params, lr=1e-5)
@@ -187,7 +187,9 @@ def run(device: str, arch: str | None, dataset: str, batch: int, steps: int, eva
     print(f"{'workload':34s} {'saft-nb img/s':>14s} {'reference img/s':>16s} {'ratio':>7s}  (saft-nb / reference)")
     results = {}
     for label, method_name, options in [('TeCoA training (PGD-2)', 'tecoa', {}), ('FARE training (PGD-10)', 'fare', {}),
-                                        ('SAFT training (K descriptions)', 'saft', {'descriptions': descriptions_file} if descriptions_file else {})]:
+                                        ('SAFT training (K descriptions)', 'saft',
+                                         # the file describes the classes the benchmark keeps, not all of the dataset's
+                                         {'descriptions': descriptions_file, 'descriptions_partial': True} if descriptions_file else {})]:
         method_spec, method_batches = spec, batches
         if method_name == 'saft' and descriptions_file:
             method_spec = dataclasses.replace(spec, classnames=spec.classnames[:200])

@@ -113,16 +113,18 @@ def test_the_real_path_says_what_is_wrong_and_leaves_no_run_folder(real, paramet
 def test_a_papers_recipe_and_protocol_on_the_same_files(real):
     "SAFT's recipe (TinyImageNet resized to 224 before the attack, one prompt, k = 5 descriptions) and TGA-ZSR's protocol."
     weights, root, tmp = real
-    descriptions = tmp / 'cupl.json'   # CuPL's shape; goldfish has enough descriptions, tabby too few, the rest none
+    descriptions = tmp / 'cupl.json'   # CuPL's shape; goldfish has enough descriptions, tabby too few, the rest none (asked for)
     descriptions.write_text(json.dumps({'goldfish': [f'a goldfish, seen from side {i}.' for i in range(6)],
                                         'tabby': ['a tabby cat with stripes.', 'a striped tabby.']}))
     execute(tmp, 'train.ipynb', recipe='saft', pretrained=str(weights), root=str(root), train_steps=1, batch_size=4, train_n=8,
-            val_n=4, val_attack_steps=1, test_n=4, method_options={'descriptions': str(descriptions)}, out=str(tmp / 'recipes'))
+            val_n=4, val_attack_steps=1, test_n=4, method_options={'descriptions': str(descriptions), 'descriptions_partial': True},
+            out=str(tmp / 'recipes'))
     run = tmp / 'recipes' / 'saft'
     config = json.loads((run / 'config.json').read_text())
     assert (config['recipe'], config['method'], config['model'], config['dataset'], config['lr'], config['train_steps']) == \
         ('saft', 'saft', 'ViT-B-32', 'tinyimagenet', 1e-4, 1)
-    assert config['method_options'] == {'descriptions': str(descriptions), 'k': 5, 'too_few': 'template', 'alpha': 0.08, 'beta': 0.05}
+    assert config['method_options'] == {'descriptions': str(descriptions), 'descriptions_partial': True, 'k': 5, 'too_few': 'template',
+                                        'alpha': 0.08, 'beta': 0.05}
     assert config['sources']['pretrained'] == 'given' and 'config.py' in config['sources']['lr']
     assert config['resolved']['preprocess'] == '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px'
     assert config['resolved']['prompts'] == ['This is a photo of a {}']
