@@ -79,10 +79,11 @@ def _umask() -> int:
 _UMASK = [None]
 
 def _disk_full(error: BaseException, folder: Path) -> bool:
-    "Whether `error` (or anything it was raised from) is a full disk: ENOSPC, or a writer's vaguer message on a disk with < 1 MiB free."
+    """Whether `error` (or anything it was raised from) is a full disk: ENOSPC, a writer's own message saying so
+    (safetensors'), or a vaguer message (torch's 'unexpected pos') on a disk with < 1 MiB free."""
     e = error
     while e is not None:
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC: return True
+        if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or os.strerror(errno.ENOSPC) in str(e): return True
         e = e.__cause__ or e.__context__
     try: return shutil.disk_usage(folder).free < 2**20
     except OSError: return False

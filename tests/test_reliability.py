@@ -113,3 +113,21 @@ def test_skip_bad_images_trains_without_them_and_records_which(tmp_path, root):
     config = json.loads((tmp_path / 'runs' / 'tecoa' / 'config.json').read_text())
     assert config['skip_bad_images'] is True and config['sources']['skip_bad_images'] == 'given'
     assert config['resolved']['skipped_images'] == [str(bad)]
+
+
+def test_a_full_disk_is_one_sentence_and_leaves_nothing(tmp_path):
+    "A real full disk (a 3 MiB tmpfs) under both writers of a run's big files: safetensors' and torch's."
+    from saft_nb.core import SaftError
+    from saft_nb.models import load_model, save_clip
+    from saft_nb.train import _save_checkpoint
+    disk = tmp_path / 'small'
+    disk.mkdir()
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', str(disk)], capture_output=True).returncode:
+        pytest.skip('mounting a small tmpfs needs root')
+    try:
+        full = f'The disk holding {disk} is full, so'
+        with pytest.raises(SaftError, match=full): save_clip(load_model(), disk / 'best.safetensors')
+        with pytest.raises(SaftError, match=full): _save_checkpoint(disk / 'checkpoint.pt', {'model': load_model().model.state_dict()})
+        assert list(disk.iterdir()) == []   # no partial temporary file takes the space
+    finally:
+        subprocess.run(['umount', str(disk)])
