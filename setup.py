@@ -39,5 +39,7 @@ setuptools.setup(
     extras_require={'dev': shlex.split(cfg.get('dev_requirements', ''))},
     zip_safe=False,
     entry_points={'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
-                  'console_scripts': shlex.split(cfg.get('console_scripts', ''))},
+                  'console_scripts': shlex.split(cfg.get('console_scripts', '')),
+                  # what saft_nb.core.load_plugins imports before a registry is read: the suite's label spaces register so
+                  'saft_nb.plugins': shlex.split(cfg.get('plugins', ''))},
 )

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 # %% auto 0
-__all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PAPERMILL_HEADER', 'SaftError', 'ConfigError', 'MissingResourceError',
-           'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'write_error', 'existing_ancestor',
-           'check_writable', 'atomic_write', 'load_json', 'save_json', 'new_run_dir', 'FolderLock', 'check_parameters',
-           'to_terminal', 'papermill_mode']
+__all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PLUGIN_GROUP', 'PAPERMILL_HEADER', 'SaftError', 'ConfigError',
+           'MissingResourceError', 'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'write_error',
+           'existing_ancestor', 'check_writable', 'atomic_write', 'load_json', 'save_json', 'new_run_dir', 'FolderLock',
+           'file_sha256', 'load_plugins', 'loaded_plugins', 'plugin_sources', 'check_parameters', 'say',
+           'papermill_mode']
 
 # %% ../nbs/00_core.ipynb
 class SaftError(Exception):
@@ -118,6 +119,7 @@ def check_writable(folder) -> Path:
         raise SaftError(f"{there} cannot be written to (permission denied): choose a folder you can write to.")
     return folder
 
+# %% ../nbs/00_core.ipynb
 @contextmanager
 def atomic_write(path):
     """Yield a temporary path beside `path`, unique to this write; when the block ends normally it becomes `path`
@@ -202,6 +204,111 @@ class FolderLock:
     def __exit__(self, *exc): self.release()
 
 # %% ../nbs/00_core.ipynb
+PLUGIN_GROUP = 'saft_nb.plugins'   # the Python entry-point group installed packages register in
+_PLUGINS: dict[str, dict] = {}      # what load_plugins imported: key -> {'name', 'source', 'sha256'}
+_FILE_HASHES: dict[tuple, str] = {} # (path, inode, size, mtime_ns) -> SHA-256: each file hashed once until it changes
+
+def file_sha256(path) -> str:
+    "The SHA-256 of the file at `path`, read in 16 MiB blocks, remembered until the file changes."
+    import hashlib
+    path = Path(path).resolve()
+    try:
+        st = path.stat(); key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in _FILE_HASHES:
+            h = hashlib.sha256()
+            with path.open('rb') as f:
+                while block := f.read(1 << 24): h.update(block)   # a 1.7 GB file never sits in memory
+            _FILE_HASHES[key] = h.hexdigest()
+    except OSError as e: raise SaftError(f"Cannot read {path}: {e.strerror or e}.") from e
+    return _FILE_HASHES[key]
+
+# %% ../nbs/00_core.ipynb
+def _plugin_error(source: str, error: BaseException, path: Path | None = None) -> SaftError:
+    """One sentence for a plugin that raised while it was imported, naming where it failed: the last line of the
+    plugin file `path` in the traceback (its own code, not the library it called), else the innermost frame."""
+    import traceback
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [f for f in frames if path is not None and Path(f.filename) == path]
+    frame = (own or frames or [None])[-1]
+    where = f" ({Path(frame.filename).name}, line {frame.lineno})" if frame else ''
+    return SaftError(f"The plugin {source} failed while loading{where}: {type(error).__name__}: {error}")
+
+def _import_file(path: Path) -> str:
+    "Import the Python file `path` as a module of its own (its name derived from the path) and return that name."
+    import hashlib, importlib.util
+    name = f"saft_nb_plugin_{re.sub(r'[^0-9A-Za-z_]', '_', path.stem)}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module    # registered first: dataclasses and pickling look the module up by name
+    try: spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]; raise
+    return name
+
+def _sources(sources) -> list[str]:
+    "`sources` as a list: None, one path or module name, comma-separated text (a papermill parameter), or a list."
+    if sources is None: return []
+    if isinstance(sources, (str, Path)): sources = str(sources).split(',')
+    return [str(s).strip() for s in sources if str(s).strip()]
+
+# %% ../nbs/00_core.ipynb
+def _load_source(source: str) -> None:
+    "Import one plugin given as a `.py` file or an importable module name, unless it is already imported unchanged."
+    import importlib
+    path = Path(source).expanduser()
+    if source.endswith('.py') or os.sep in source:
+        if not path.is_file():
+            raise MissingResourceError(f"The plugin file {source} does not exist: give the path of a .py file that registers your "
+                                       "methods, attacks or datasets, or an importable module name.")
+        sha, key = file_sha256(path), str(path.resolve())
+        if _PLUGINS.get(key, {}).get('sha256') == sha: return
+        try: name = _import_file(path.resolve())
+        except Exception as e: raise _plugin_error(source, e, path.resolve()) from e
+        _PLUGINS[key] = {'name': name, 'source': key, 'sha256': sha}
+        return
+    if source in _PLUGINS: return
+    try: module = importlib.import_module(source)
+    except ModuleNotFoundError as e:
+        if e.name and source.startswith(e.name):
+            raise MissingResourceError(f"No plugin module {source!r}: give a .py file's path or the name of an installed module.") from e
+        raise _plugin_error(source, e) from e
+    except Exception as e: raise _plugin_error(source, e) from e
+    _PLUGINS[source] = {'name': source, 'source': getattr(module, '__file__', None) or source, 'sha256': None}
+
+_ENTRY_POINTS = []   # the installed entry points, read once per process: every registry lookup asks for them
+
+def _load_entry_points() -> None:
+    "Import each installed entry point of the group `saft_nb.plugins` once."
+    if not _ENTRY_POINTS:
+        from importlib.metadata import entry_points
+        _ENTRY_POINTS.append(list(entry_points(group=PLUGIN_GROUP)))
+    for ep in _ENTRY_POINTS[0]:
+        key = f"entry point {ep.name} = {ep.value}"
+        if key in _PLUGINS: continue
+        _PLUGINS[key] = {'name': ep.name, 'source': ep.value, 'sha256': None}   # first: a plugin that looks itself up does not recurse
+        try: ep.load()
+        except Exception as e:
+            del _PLUGINS[key]
+            raise _plugin_error(f"{ep.value} (entry point {ep.name!r} of {getattr(ep.dist, 'name', 'an installed package')})", e) from e
+
+def load_plugins(sources=None) -> list[dict]:
+    """Import the installed entry points of the group `saft_nb.plugins`, then each of `sources` (`.py` files or module
+    names; a list, or comma-separated text), each once until its file changes; returns `loaded_plugins()`."""
+    _load_entry_points()
+    for source in _sources(sources): _load_source(source)
+    return loaded_plugins()
+
+def loaded_plugins() -> list[dict]:
+    "Every plugin imported in this process: its module name, source (file path or entry point) and SHA-256 (files)."
+    return [dict(p) for p in _PLUGINS.values()]
+
+def plugin_sources() -> list[str]:
+    """What `load_plugins` was given in this process (file paths, module names), to give it again in another process:
+    a worker started fresh knows no plugin; installed entry points it finds by itself. A plugin file deleted since
+    (a test's temporary file) cannot be loaded again and is not given."""
+    return [key for key, p in _PLUGINS.items() if not key.startswith('entry point ') and (p['sha256'] is None or Path(key).is_file())]
+
+# %% ../nbs/00_core.ipynb
 PAPERMILL_HEADER = '# Parameters'   # the first line of the cell papermill injects (its Python translator's comment)
 
 def _assigned(source: str) -> list[str]:
@@ -235,20 +342,23 @@ def check_parameters(history: list[str] | None = None) -> None:
 # %% ../nbs/00_core.ipynb
 _TERMINAL = {'on': False}   # set in the kernel of a papermill run, by `papermill_mode`
 
-def to_terminal(message: str) -> None:
-    "Print `message` to the terminal that runs papermill as well (in `papermill_mode`; otherwise nothing)."
-    if not _TERMINAL['on']: return
-    # papermill's cell counter redraws its line with \r: start on a line of our own (cleared, in a real terminal)
-    fresh = '\r\033[K' if sys.__stderr__.isatty() else '\n'
-    print(fresh + message, file=sys.__stderr__, flush=True)
+def say(message: str, show: bool = True) -> None:
+    """One line of progress or results, shown once: in a papermill run (`papermill_mode`) it goes to the kernel's own
+    stderr, which is the terminal running papermill and which ipykernel also copies into the output notebook;
+    elsewhere it is printed if `show` (JupyterLab, scripts, the command line)."""
+    if not _TERMINAL['on']:
+        if show: print(message, flush=True)
+        return
+    # papermill's cell counter redraws its line with \r: start over it (cleared, in a real terminal)
+    print(('\r\033[K' if sys.__stderr__.isatty() else '\r') + message, file=sys.__stderr__, flush=True)
 
 def _sentence_first(shell, etype, value, tb, tb_offset=None):
     "IPython's handler for a `SaftError`: its sentence in the terminal, and as the cell's whole traceback."
     sentence = f"{etype.__name__}: {value}"
-    to_terminal(sentence)
+    say(sentence)
     shell._showtraceback(etype, value, [sentence])
 
 def papermill_mode(shell) -> None:
-    "Route `to_terminal` to the terminal and show saft-nb errors as their sentence, in this IPython `shell`."
+    "Route `say` to the terminal and show saft-nb errors as their sentence, in this IPython `shell`."
     _TERMINAL['on'] = True
     shell.set_custom_exc((SaftError,), _sentence_first)
