@@ -17,7 +17,8 @@ from .data import DatasetSpec, Hierarchy, register_dataset
 __all__ = ['IMAGE_SIZE', 'ATTRIBUTES', 'LABEL_SPACES', 'VALUES', 'FINE_TUNING_SPACES', 'CAPTION_SPACES', 'COLOR_RGB',
            'SIZE_RADIUS', 'POSITION_CENTER', 'TRAIN_EPS', 'HEADLINE_EPS', 'DESCRIPTIONS', 'SUITE_SEED', 'SPLIT_SIZES',
            'shape_mask', 'texture_tiles', 'render', 'sample_attributes', 'label_space_classes', 'leaf_to_label',
-           'make_caption', 'consistent', 'split_rng', 'make_split', 'pretraining_batch', 'split_digest', 'SuiteImages']
+           'make_caption', 'consistent', 'split_rng', 'make_split', 'pretraining_batch', 'split_digest', 'SuiteImages',
+           'load_split', 'register_label_spaces']
 
 # %% ../nbs/02_suite.ipynb
 IMAGE_SIZE = 48  # native resolution: perturbations of suite images live at 48 x 48
@@ -69,6 +70,7 @@ def shape_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     if shape == 'arrow': return ((u >= -1) & (u <= 0.05) & (av <= 0.3)) | ((u >= 0.05) & (u <= 1) & (av <= (1 - u) * 0.8))
     raise ConfigError(f"Unknown shape {shape!r}; choose one of: {', '.join(VALUES['shape'])}.")
 
+# %% ../nbs/02_suite.ipynb
 @functools.lru_cache(None)
 def texture_tiles(size: int = IMAGE_SIZE) -> np.ndarray:
     "Background textures: array [background, variant, size, size] in {0, 1}; variants are 4 periods x 8 phases."
@@ -81,6 +83,7 @@ def texture_tiles(size: int = IMAGE_SIZE) -> np.ndarray:
         tiles[3, j] = (y - period / 2 + .5) ** 2 + (x - period / 2 + .5) ** 2 < 2.5  # dotted
     return tiles
 
+# %% ../nbs/02_suite.ipynb
 def render(attrs: np.ndarray, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
     "Draw images for `attrs` (n x 5 integer attribute indices): uint8 array n x size x size x 3."
     attrs = np.asarray(attrs); n, scale, ss = len(attrs), size / IMAGE_SIZE, 2
@@ -137,6 +140,7 @@ def _allowed(name: str, label: int) -> tuple[int, int]:
     attr = ATTRIBUTES.index(LABEL_SPACES[name]['attribute'])
     return attr, int(sum(1 << int(v) for v in np.nonzero(leaf_to_label(name) == label)[0]))
 
+# %% ../nbs/02_suite.ipynb
 _PREFIXES = ('', 'a photo of ', 'an image of ', 'a picture of ', 'there is ', 'this is ')
 _GENERIC = ('object', 'shape', 'thing')
 
@@ -183,6 +187,7 @@ def make_caption(attr: np.ndarray, rng: np.random.Generator) -> tuple[str, np.nd
     phrase = ' '.join(words + [noun])
     return _PREFIXES[rng.integers(len(_PREFIXES))] + _article(phrase) + ' ' + ' '.join([phrase] + suffixes) + '.', allowed
 
+# %% ../nbs/02_suite.ipynb
 def consistent(allowed: np.ndarray, attrs: np.ndarray) -> np.ndarray:
     "Boolean matrix [caption, image]: does image j satisfy caption i's constraint?"
     return ((allowed[:, None, :] >> attrs[None, :, :]) & 1).all(-1).astype(bool)
@@ -241,13 +246,25 @@ class SuiteImages(Dataset):
     def __len__(self): return len(self.labels)
     def __getitem__(self, i): return self.images[i].float() / 255, int(self.labels[i])
 
+def load_split(spec, root, split: str, image_size: int, resize: int | None = None) -> SuiteImages:
+    """The loader of the datasets `suite-<space>`: the `split` of the label space that `spec` names. The images are
+    drawn at 48 px, not read: `root`, `image_size` and `resize` are not used."""
+    return SuiteImages(spec.name.removeprefix('suite-'), split)
+
+# %% ../nbs/02_suite.ipynb
 def _hierarchies_over(space: str) -> list[str]:
     ls = LABEL_SPACES[space]
     # a tree's own label space names it (`hierarchy`); the trees over a space's classes are listed in `hierarchies`
     return [ls['hierarchy']] if 'hierarchy' in ls else list(ls.get('hierarchies', []))
 
-for _space, _ls in LABEL_SPACES.items():
-    register_dataset(DatasetSpec(
-        name=f'suite-{_space}', classnames=list(label_space_classes(_space)), templates=_ls['templates'],
-        resolution=IMAGE_SIZE, hierarchies=_hierarchies_over(_space),
-        loader=lambda spec, root, split, image_size, resize=None, _space=_space: SuiteImages(_space, split)))
+def register_label_spaces() -> None:
+    """Register each label space as the dataset `suite-<space>`: class names, templates, 48 px, its hierarchies and
+    its splits (`test` and `val`; `train` for the fine-tuning spaces), read from `suite/label_spaces.json`."""
+    source = str((DATA_DIR / 'suite' / 'label_spaces.json').resolve())
+    for space, ls in LABEL_SPACES.items():
+        register_dataset(DatasetSpec(
+            name=f'suite-{space}', classnames=label_space_classes(space), templates=ls['templates'], resolution=IMAGE_SIZE,
+            hierarchies=_hierarchies_over(space), loader=load_split, source=source,
+            splits={'test': {}, 'val': {}, **({'train': {}} if space in FINE_TUNING_SPACES else {})}))
+
+register_label_spaces()
