@@ -11,7 +11,8 @@ import torch
 
 from saft_nb.attacks import CrossEntropy, EnsembleCrossEntropy, pgd
 from saft_nb.data import load_dataset
-from saft_nb.models import ZeroShotClassifier, load_model
+from saft_nb.loading import load_model
+from saft_nb.models import ZeroShotClassifier
 
 
 def timed(fn, repeats=2):

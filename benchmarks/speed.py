@@ -39,7 +39,8 @@ from saft_nb.attacks import CrossEntropy, attack_mode, pgd, random_start
 from saft_nb.data import get_spec, load_dataset
 from saft_nb.descriptions import DescriptionSet, dataset_descriptions, descriptions_for, refine_top_k
 from saft_nb.methods import attention_maps
-from saft_nb.models import ZeroShotClassifier, bank_texts, encode_texts, load_model, open_clip_vision_tower
+from saft_nb.loading import load_model
+from saft_nb.models import ZeroShotClassifier, bank_texts, encode_texts, open_clip_vision_tower
 from saft_nb.train import TrainConfig, adversarial_loss, prepare_training
 
 # dense bf16 peak of the GPUs we know, for model-FLOPs utilization

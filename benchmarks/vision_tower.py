@@ -15,7 +15,8 @@ import torch
 
 from saft_nb.attacks import random_start
 from saft_nb.data import get_spec, load_dataset
-from saft_nb.models import load_model, open_clip_vision_tower
+from saft_nb.loading import load_model
+from saft_nb.models import open_clip_vision_tower
 from saft_nb.train import TrainConfig, adversarial_loss, prepare_training
 
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_viz.ipynb 2
 from __future__ import annotations
-import re, warnings
+import functools, re, warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,15 +13,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .attacks import AttackConfig, EnsembleCrossEntropy, pgd
+from .attacks import AttackConfig, EnsembleCrossEntropy, default_step, pgd
 from .core import ConfigError
 from .data import Hierarchy, get_spec, load_dataset
 from .descriptions import dataset_descriptions, descriptions_for
-from .evaluate import load_for_evaluation
+from .loading import load_for_evaluation, training_runs, weights_fingerprint
 from .models import ZeroShotClassifier, text_bank
 
 # %% auto 0
-__all__ = ['VIEW_ATTACKS', 'PROJECTIONS', 'VIEW_IMAGES', 'view_model', 'find_runs', 'attack_images', 'perturbation_data',
+__all__ = ['VIEW_ATTACKS', 'PROJECTIONS', 'VIEW_IMAGES', 'view_model', 'attack_images', 'perturbation_data',
            'perturbation_figure', 'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'pca_layout',
            'color_choices', 'geometry_colors', 'geometry_figure', 'short_names', 'next_misclassified',
            'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
@@ -29,17 +29,28 @@ __all__ = ['VIEW_ATTACKS', 'PROJECTIONS', 'VIEW_IMAGES', 'view_model', 'find_run
 # %% ../nbs/09_viz.ipynb
 VIEW_ATTACKS = ('pgd', 'cw', 'ensemble', 'apgd-ce', 'autoattack')
 
-@lru_cache(maxsize=8)
+def _per_weights_file(maxsize: int):
+    """Decorator: remember a function's results per process, keyed on its arguments and on the fingerprint of the
+    weights file of the model named by its first argument, so that a file written again is computed anew."""
+    def decorate(f):
+        @lru_cache(maxsize=maxsize)
+        def cached(fingerprint, *args, **kw): return f(*args, **kw)
+        @functools.wraps(f)
+        def call(model, *args, **kw): return cached(weights_fingerprint(model), model, *args, **kw)
+        call.cache_clear = cached.cache_clear
+        return call
+    return decorate
+
+@_per_weights_file(maxsize=8)
 def view_model(name: str):
-    "The model called `name` (see `load_for_evaluation`) and its description; cached per process."
+    """The model called `name` (a training run folder, a checkpoint file or a model name, as
+    `saft_nb.loading.load_for_evaluation` reads it) and its description, in eval mode; loaded once per process until
+    its weights file is written again."""
     cm, info = load_for_evaluation(name)
     cm.model.eval()
     return cm, info
 
-def find_runs(folder='runs') -> list[str]:
-    "Finished training run folders under `folder` (those with a best.safetensors), for model menus."
-    return sorted(str(p.parent) for p in Path(folder).rglob('best.safetensors')) if Path(folder).exists() else []
-
+# %% ../nbs/09_viz.ipynb
 @lru_cache(maxsize=16)
 def _test_split(dataset: str): return load_dataset(dataset, 'test')
 
@@ -55,11 +66,12 @@ def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = 1.0, steps: 
     if attack == 'ensemble':
         dclf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, descriptions=_descriptions(spec)), 100.0, spec.classnames)
         gen = torch.Generator().manual_seed(seed)
-        return pgd(EnsembleCrossEntropy(dclf, y), x, eps / 255, steps, eps / 4 / 255, model=cm.model, generator=gen)
+        return pgd(EnsembleCrossEntropy(dclf, y), x, eps / 255, steps, default_step(eps) / 255, model=cm.model, generator=gen)
     if attack in ('apgd-ce', 'autoattack'): return AttackConfig(attack, eps=eps, steps=steps, seed=seed).run(clf, x, y)
-    return AttackConfig('pgd', eps=eps, steps=steps, step_size=eps / 4, objective='cw' if attack == 'cw' else 'ce', seed=seed).run(clf, x, y)
+    return AttackConfig('pgd', eps=eps, steps=steps, step_size=default_step(eps), objective='cw' if attack == 'cw' else 'ce', seed=seed).run(clf, x, y)
 
 def _descriptions(spec) -> dict:
+    "The class descriptions of dataset `spec` (the suite's, matched to its class names), quietly."
     return descriptions_for(spec.classnames, dataset_descriptions(spec), spec.templates, verbose=False)[0]
 
 # %% ../nbs/09_viz.ipynb
@@ -127,6 +139,7 @@ def similarity_data(models: list[str], dataset: str, index: int, attack: str = '
                     'clean': x[0].permute(1, 2, 0).numpy(), 'adversarial': x_adv[0].permute(1, 2, 0).numpy()})
     return out
 
+# %% ../nbs/09_viz.ipynb
 def _shown_rows(d: dict, rows: int) -> list[int]:
     "The true class's texts, then the texts most similar to the image before or after the attack, at most `rows`."
     true = [i for i, l in enumerate(d['labels']) if l.split(':')[0] == d['label']]
@@ -160,9 +173,10 @@ def similarity_figure(data: list[dict], fig=None, rows: int = 12):
     return fig
 
 # %% ../nbs/09_viz.ipynb
-@lru_cache(maxsize=32)
+@_per_weights_file(maxsize=32)
 def embeddings(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0) -> dict:
-    "Normalized clean and adversarial image embeddings of the first `n` test images, and the class text embeddings."
+    """Normalized clean and adversarial image embeddings of `model` for the first `n` test images of `dataset`, and the
+    class text embeddings; computed once per setting and weights file."""
     cm, info = view_model(model)
     x, y, spec = _test_images(dataset, n)
     x_adv = attack_images(cm, spec, x, y, attack, eps)
@@ -173,9 +187,10 @@ def embeddings(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps:
             'labels': y.numpy(), 'classnames': list(spec.classnames), 'spec': spec,
             'attributes': None if attributes is None else np.asarray(attributes)[:len(y)]}
 
-@lru_cache(maxsize=32)
+# %% ../nbs/09_viz.ipynb
+@_per_weights_file(maxsize=32)
 def umap_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0, seed: int = 0) -> np.ndarray:
-    "2-d UMAP of [clean; adversarial; text] embeddings (cosine metric), fitted once per setting."
+    "2-d UMAP of `embeddings(model, ...)`'s [clean; adversarial; text] points (cosine metric), fitted once per setting and weights file."
     import umap
     e = embeddings(model, dataset, n, attack, eps)
     points = np.concatenate([e['clean'], e['adversarial'], e['text']])
@@ -183,9 +198,9 @@ def umap_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps
         warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
         return umap.UMAP(n_neighbors=15, min_dist=0.2, metric='cosine', random_state=seed).fit_transform(points)
 
-@lru_cache(maxsize=32)
+@_per_weights_file(maxsize=32)
 def pca_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0) -> np.ndarray:
-    "2-d PCA of [clean; adversarial; text] embeddings: instant, and linear."
+    "2-d PCA of `embeddings(model, ...)`'s [clean; adversarial; text] points: instant, and linear."
     e = embeddings(model, dataset, n, attack, eps)
     points = np.concatenate([e['clean'], e['adversarial'], e['text']])
     centered = points - points.mean(0)
@@ -193,6 +208,7 @@ def pca_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps:
 
 PROJECTIONS = {'PCA': pca_layout, 'UMAP': umap_layout}
 
+# %% ../nbs/09_viz.ipynb
 def color_choices(dataset: str) -> list[str]:
     "What the embedding view can color by: class, the dataset's class trees, and on the suite every image attribute."
     from saft_nb.suite import ATTRIBUTES
@@ -219,6 +235,7 @@ def _palette(color_by: str, names: list[str]) -> list:
     cmap = plt.get_cmap('tab10' if len(names) <= 10 else 'tab20')
     return [cmap(g % cmap.N) for g in range(len(names))]
 
+# %% ../nbs/09_viz.ipynb
 def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0,
                     color_by: str = 'class', projection: str = 'PCA', fig=None):
     "One panel per model: clean images (dots) joined to their adversarial copies (crosses), and the class texts (stars)."
@@ -272,6 +289,7 @@ class _View:
         for c in self.controls + [self.save]: c.disabled = bool(message)
         self.status.value = f'<i>{message}</i>' if message else ''
     def update(self):
+        "Recompute `data` from the controls and redraw the figure (as a PNG), the controls disabled meanwhile."
         import io
         from IPython.display import Image, clear_output, display
         self._busy('computing…')
@@ -304,6 +322,7 @@ class _View:
         return {**self.widget._repr_mimebundle_(include=include, exclude=exclude),
                 'image/png': base64.b64encode(self.png).decode()}
 
+# %% ../nbs/09_viz.ipynb
 def short_names(models: list[str]) -> list[tuple[str, str]]:
     """(menu label, model) pairs: 'original (embedded)' for the embedded model, a run folder by its own name, or by
     as many trailing path parts as tell it from the others."""
@@ -315,8 +334,11 @@ def short_names(models: list[str]) -> list[tuple[str, str]]:
         if len(set(labels)) == len(labels): return list(zip(labels, models))
     return list(zip(models, models))
 
-def _model_options(models, runs_folder): return short_names(list(models) if models else ['embedded'] + find_runs(runs_folder))
+def _model_options(models, runs_folder):
+    "(menu label, model) pairs for a view: `models` when given, else the embedded model and every training run under `runs_folder`."
+    return short_names(list(models) if models else ['embedded'] + training_runs(runs_folder, missing_ok=True))
 
+# %% ../nbs/09_viz.ipynb
 VIEW_IMAGES = 200   # the views show the first 200 images of a test split (the suite's are in random order)
 
 def next_misclassified(model: str, dataset: str, start: int, attack: str = 'pgd', eps: float = 1.0, label: str | None = None,
@@ -333,6 +355,7 @@ def next_misclassified(model: str, dataset: str, start: int, attack: str = 'pgd'
         if wrong.any(): return int(idx[wrong.nonzero()[0, 0]])
     return None
 
+# %% ../nbs/09_viz.ipynb
 class PerturbationViewer(_View):
     """Two models (or one) on one test image: pick the dataset, a class, the image or the next one model A gets wrong
     under the attack, the attack and epsilon; see the images, the perturbation and the predictions with the true class."""
@@ -355,8 +378,11 @@ class PerturbationViewer(_View):
         self._build(controls, rows=[[self.model, self.other, self.dataset], [self.label, self.index, self.next], [self.attack, self.eps]],
                     passive=(self.label, self.next))
     @staticmethod
-    def _classes(dataset): return ['any'] + list(get_spec(dataset).classnames)
+    def _classes(dataset):
+        "The class menu's options: 'any', then `dataset`'s classes."
+        return ['any'] + list(_test_split(dataset).spec.classnames)   # read from the files for some real datasets
     def _first_of_class(self):
+        "Move the image slider to the first image of the chosen class; the status says when there is none."
         if self.label.value == 'any': return
         _, y, spec = _test_images(self.dataset.value, VIEW_IMAGES)
         found = (y == spec.classnames.index(self.label.value)).nonzero()
@@ -373,10 +399,14 @@ class PerturbationViewer(_View):
         else: self.index.value = found
         return found
     def compute(self):
+        "What the figure shows: `perturbation_data` for model A (and B), from the controls."
         models = [self.model.value] + ([self.other.value] if self.other.value else [])
         return [perturbation_data(m, self.dataset.value, self.index.value, self.attack.value, self.eps.value) for m in models]
-    def draw(self, data): return perturbation_figure(data)
+    def draw(self, data):
+        "The figure of `data`: `perturbation_figure`."
+        return perturbation_figure(data)
 
+# %% ../nbs/09_viz.ipynb
 class SimilarityShiftViewer(_View):
     "One image's similarity to every class prompt (or description) before and after the attack, for two models."
     def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs'):
@@ -393,10 +423,14 @@ class SimilarityShiftViewer(_View):
         self._build([self.left, self.right, self.dataset, self.index, self.attack, self.eps, self.texts],
                     rows=[[self.left, self.right, self.dataset], [self.index, self.attack, self.eps], [self.texts]])
     def compute(self):
+        "What the figure shows: `similarity_data` for models A and B, from the controls."
         return similarity_data([self.left.value, self.right.value], self.dataset.value, self.index.value, self.attack.value,
                                self.eps.value, descriptions=self.texts.value == 'descriptions')
-    def draw(self, data): return similarity_figure(data)
+    def draw(self, data):
+        "The figure of `data`: `similarity_figure`."
+        return similarity_figure(data)
 
+# %% ../nbs/09_viz.ipynb
 class EmbeddingViewer(_View):
     "A map (PCA or UMAP) of clean and adversarial image embeddings and class texts for several models, colored by class, superclass or attribute."
     def __init__(self, models=None, dataset: str = 'suite-shape', n: int = 300, runs_folder='runs'):
@@ -410,9 +444,11 @@ class EmbeddingViewer(_View):
         self.dataset, self.n = dataset, n
         self._build([self.models, self.attack, self.eps, self.color, self.projection])
     def compute(self):
+        "What the figure shows: the chosen models' 2-d layouts, from the controls."
         models = list(self.models.value) or [self.models.options[0][1]]
         layout = PROJECTIONS[self.projection.value]
         return {'models': models, 'layouts': [layout(m, self.dataset, self.n, self.attack.value, self.eps.value) for m in models],
                 'color_by': self.color.value, 'projection': self.projection.value}
     def draw(self, data):
+        "The figure of `data`: `geometry_figure`."
         return geometry_figure(data['models'], self.dataset, self.n, self.attack.value, self.eps.value, data['color_by'], data['projection'])
