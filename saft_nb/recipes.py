@@ -9,35 +9,37 @@ from dataclasses import fields
 
 import pandas as pd
 
-from .attacks import aa_plan
+from .attacks import AttackBudget, get_attack
 from .core import DATA_DIR, ConfigError, SaftError, check_choice, load_json
 from .data import MAX_VAL, VAL_FRACTION, get_spec, template_problem
 
 # %% auto 0
-__all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'CLEAN_SHARE', 'ROBUST_SHARE', 'list_recipes',
-           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'ResolvedConfig',
-           'check_dataset_keys', 'per_dataset', 'check_prompts', 'settings_table', 'source_link', 'sources_table',
-           'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table']
+__all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'list_recipes', 'list_protocols', 'load_recipe',
+           'load_protocol', 'resolve', 'given_values', 'ResolvedConfig', 'check_dataset_keys', 'per_dataset',
+           'check_prompts', 'settings_table', 'source_link', 'sources_table', 'vit_flops', 'training_images',
+           'training_cost', 'evaluation_cost', 'reproduction_table']
 
 # %% ../nbs/06b_recipes.ipynb
 RECIPE_DIR, PROTOCOL_DIR = DATA_DIR / 'recipes', DATA_DIR / 'protocols'
 _FOLDERS = {'recipe': RECIPE_DIR, 'protocol': PROTOCOL_DIR}
 
 def _names(kind: str) -> list[str]: return sorted(p.stem for p in _FOLDERS[kind].glob('*.json'))
-def list_recipes() -> list[str]: "Names of the shipped recipes."; return _names('recipe')
-def list_protocols() -> list[str]: "Names of the shipped protocols."; return _names('protocol')
+def list_recipes() -> list[str]: "Names of the shipped training recipes (saft_nb/data/recipes/)."; return _names('recipe')
+def list_protocols() -> list[str]: "Names of the shipped evaluation protocols (saft_nb/data/protocols/)."; return _names('protocol')
 
 def load_recipe(name: str) -> dict:
-    "The recipe `name` (title, paper, code, settings with sources, differences); an unknown name lists the known ones."
+    "The training recipe `name` (title, paper, code, settings with sources, differences); an unknown name lists the known ones."
     return load_json(RECIPE_DIR / f"{check_choice('recipe', name, list_recipes())}.json")
 
 def load_protocol(name: str) -> dict:
-    "The protocol `name`; an unknown name lists the known ones."
+    "The evaluation protocol `name` (title, settings with sources, differences); an unknown name lists the known ones."
     return load_json(PROTOCOL_DIR / f"{check_choice('protocol', name, list_protocols())}.json")
 
+# %% ../nbs/06b_recipes.ipynb
 def resolve(kind: str, name: str, given: dict, fields, coupled: dict | None = None) -> tuple[dict, dict]:
-    """Values and sources of `fields`: `given` (not None) first, then recipe or protocol `name`, then `suite`.
-    `coupled` maps a field to the field it follows: a given leader other than the recipe's drops the recipe's value."""
+    """Values and sources of `fields` for a `kind` ('recipe' or 'protocol') config: `given` (not None) first, then
+    recipe or protocol `name`, then `suite`. `coupled` maps a field to the field it follows: a given leader other
+    than the recipe's drops the recipe's value."""
     load = load_recipe if kind == 'recipe' else load_protocol
     doc, base = load(name), load('suite')
     for d in (doc, base):
@@ -56,20 +58,31 @@ def resolve(kind: str, name: str, given: dict, fields, coupled: dict | None = No
             sources[f] = f"{kind} {d['name']}: {d['settings'][f]['source']}" if d else 'not set'
     return values, sources
 
+# %% ../nbs/06b_recipes.ipynb
 def given_values(config, names: list[str]) -> dict | None:
-    """What the user gave a config: the fields set before its first resolution, plus any changed since (a config edited
-    after `validate` is resolved again); None when nothing changed since the last resolution."""
+    """What the user gave `config` among the fields `names`: those set before its first resolution, plus any changed
+    since (a config edited after `validate` is resolved again); None when nothing changed since the last resolution."""
     now = {n: getattr(config, n) for n in names}
     before = getattr(config, '_resolved', None)
     if before == now: return None
     if before is None: return {n: v for n, v in now.items() if v is not None}
     return {**config._given, **{n: v for n, v in now.items() if before.get(n) != v}}
 
+# %% ../nbs/06b_recipes.ipynb
 class ResolvedConfig:
-    """What `TrainConfig` and `EvalConfig` share: their fields left None come from a recipe or a protocol (the field
+    """Base of `TrainConfig` and `EvalConfig`: their fields left None come from a recipe or a protocol (the field
     named by `_kind`), else from saft-nb's `suite`; `sources` says where each value came from; a config edited after
-    `validate` is resolved again, its edits counting as given. A config completes the values in `_fill`."""
+    `validate` is resolved again, its edits counting as given. `validate` returns a resolved copy and leaves the
+    config as the user wrote it; a subclass checks its fields in `_check` and completes the values in `_fill`."""
     _kind, _coupled = 'recipe', {}
+
+    def validate(self):
+        """A resolved, checked copy of this config: every field left None filled in (from the recipe or protocol, else
+        saft-nb's `suite`), `sources` saying where each value came from; a wrong value raises a `ConfigError` naming
+        the field. The config itself is not changed."""
+        resolved = copy.deepcopy(self)
+        resolved._check()
+        return resolved
 
     def _resolve_if_changed(self) -> None:
         names = [f.name for f in fields(self)]
@@ -93,11 +106,12 @@ class ResolvedConfig:
 
     def explain(self) -> dict:
         "Every field's resolved value and where it came from (the dry runs print this)."
-        self.validate()
-        return {f.name: {'value': getattr(self, f.name), 'source': self.sources[f.name]} for f in fields(self)}
+        resolved = self.validate()
+        return {f.name: {'value': getattr(resolved, f.name), 'source': resolved.sources[f.name]} for f in fields(resolved)}
 
+# %% ../nbs/06b_recipes.ipynb
 def check_dataset_keys(value, known, name: str) -> None:
-    "A per-dataset mapping may only name registered datasets (and 'default'): a misspelled key would be ignored."
+    "A per-dataset mapping `value` of setting `name` may only name datasets in `known` (and 'default'): a misspelled key would be ignored."
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(known) - {'default'})
         if unknown: raise ConfigError(f"{name} names unknown datasets {unknown}; known: {', '.join(known)}.")
@@ -143,7 +157,6 @@ def sources_table(kind: str, name: str) -> pd.DataFrame:
 
 # %% ../nbs/06b_recipes.ipynb
 BF16_FLOPS, FP32_FLOPS = 400e12, 33e12      # sustained FLOP/s assumed on one H100 (stated above)
-CLEAN_SHARE, ROBUST_SHARE = 0.6, 0.4        # shares of images the first and the later AutoAttack components attack
 
 def vit_flops(arch: str) -> float:
     "Forward FLOPs of an open_clip ViT image tower on one image (2 per multiply-add), from its model config."
@@ -158,6 +171,7 @@ def vit_flops(arch: str) -> float:
     per_layer = 2 * tokens * (4 + 2 * ratio) * width ** 2 + 4 * tokens ** 2 * width   # qkv + out, MLP; scores and mixing
     return layers * per_layer + 2 * (tokens - 1) * 3 * patch ** 2 * width + 2 * width * cfg['embed_dim']
 
+# %% ../nbs/06b_recipes.ipynb
 def training_images(dataset: str) -> int:
     "Images in a dataset's 'train' split after saft-nb holds out its validation part."
     n = get_spec(dataset).sizes.get('train')
@@ -174,24 +188,20 @@ def training_cost(recipe: str) -> dict:
     return {'recipe': recipe, 'model': s['model'], 'dataset': s['dataset'], 'images seen': images, 'passes per image': passes,
             'PFLOP': round(flops / 1e15), 'H100 hours': round(flops / (BF16_FLOPS if s['bf16'] else FP32_FLOPS) / 3600, 1)}
 
+# %% ../nbs/06b_recipes.ipynb
 def evaluation_cost(protocol: str, arch: str = 'ViT-B-32') -> dict:
     "Images, forward passes, FLOPs and estimated H100 hours (fp32) of evaluating one `arch` model under `protocol`."
-    s = {f: v['value'] for f, v in load_protocol(protocol)['settings'].items()}
+    s = {f: v['value'] for name in ('suite', protocol) for f, v in load_protocol(name)['settings'].items()}
+    budget = AttackBudget(norm=s['norm'], steps=s['steps'], step_size=s['step_size'], aa_steps=s['aa_steps'],
+                          aa_restarts=s['aa_restarts'], aa_components=s['aa_components'], seed=s['seed'])
+    attacks = [get_attack(a) for a in s['attacks']]
     images = passes = 0
     for d in s['datasets']:
         n = per_dataset(s['n'], d); test = get_spec(d).sizes.get('test')
         if test is None: raise ConfigError(f"{d} has no test split size on record.")
         count = test if n is None else min(n, test)
         per_image, n_classes = 1, len(get_spec(d).classnames or range(10))   # classes named at load time: assume 10 or more
-        aa_eps = len(s['aa_epsilons'] or s['epsilons'])
-        for attack in s['attacks']:
-            if attack in ('autoattack', 'apgd-ce', 'apgd-dlr', 'apgd-t'):
-                plan = aa_plan(s['aa_components'] if attack == 'autoattack' else [attack], n_classes)
-                for i, c in enumerate(plan):
-                    rounds = min(9, n_classes - 1) if c == 'apgd-t' else s['aa_restarts']
-                    first = CLEAN_SHARE if i == 0 else ROBUST_SHARE
-                    per_image += aa_eps * 3 * s['aa_steps'] * (first + (rounds - 1) * ROBUST_SHARE)
-            else: per_image += len(s['epsilons']) * (3 * s['steps'] + 1)
+        for a in attacks: per_image += len(a.epsilons_from(s['epsilons'], s['aa_epsilons'] or s['epsilons'])) * a.passes(budget, n_classes)
         images += count; passes += count * per_image
     flops = passes * vit_flops(arch)
     return {'protocol': protocol, 'model': arch, 'datasets': len(s['datasets']), 'test images': images,
