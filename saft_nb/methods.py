@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -13,18 +14,21 @@ import torch.nn.functional as F
 import inspect, math
 
 import torch.nn as nn
+from fastcore.basics import patch
 
 from .attacks import CrossEntropy, EmbeddingDistance, EnsembleCrossEntropy, Objective, SoftCrossEntropy
-from .core import ConfigError, MissingResourceError, check_choice, check_number
+from .core import ConfigError, MissingResourceError, check_choice, check_number, load_plugins
 from .data import Hierarchy, images_and_labels, sample_subset
 from .descriptions import DescriptionSet, check_coverage, dataset_descriptions, descriptions_for, match_descriptions, refine_top_k
-from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_parameters, text_states
+from .models import ClipModel, ZeroShotClassifier, project_text, text_bank, text_states
 
 # %% auto 0
-__all__ = ['TRAINS', 'METHODS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'MethodContext', 'AttackDefaults', 'Method', 'register_method',
-           'option_parameters', 'get_method', 'train_accuracy', 'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT',
-           'PlainAdversarial', 'attention_maps', 'TGAZSR', 'SAFT', 'hyperspherical_energy', 'TIMA', 'expmap0',
-           'poincare_distance', 'einstein_midpoint', 'Hierarchical', 'method_defaults']
+__all__ = ['PARAMETER_GROUPS', 'METHODS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'MethodContext', 'AttackDefaults', 'ParameterGroup',
+           'register_parameters', 'parameter_group', 'no_parameters', 'visual_parameters', 'text_projection_parameters',
+           'visual_and_text_projection_parameters', 'Method', 'register_method', 'option_parameters', 'method_names',
+           'get_method', 'train_accuracy', 'NoFineTuning', 'TeCoA', 'PMGAFT', 'FARE', 'AGFT', 'PlainAdversarial',
+           'attention_maps', 'TGAZSR', 'SAFT', 'hyperspherical_energy', 'TIMA', 'expmap0', 'poincare_distance',
+           'einstein_midpoint', 'Hierarchical', 'method_defaults']
 
 # %% ../nbs/06_methods.ipynb
 @dataclass
@@ -47,69 +51,147 @@ class MethodContext:
         clf = ZeroShotClassifier.from_dataset(cm, spec, logit_scale, templates=templates)
         return cls(cm, teacher, clf, ZeroShotClassifier(teacher, clf.members, logit_scale, spec.classnames), spec, templates)
 
-    def student_embedding(self, x, normalize=False): return self.clf.image_features(x, normalize=normalize)
+    def student_embedding(self, x, normalize=False):
+        "The student's image embeddings of `x` (B x d), unnormalized unless `normalize`; gradients flow."
+        return self.clf.image_features(x, normalize=normalize)
     @torch.no_grad()
-    def teacher_embedding(self, x, normalize=False): return self.teacher_clf.image_features(x, normalize=normalize).float()
+    def teacher_embedding(self, x, normalize=False):
+        "The frozen original's image embeddings of `x` (B x d, float32), unnormalized unless `normalize`; no gradients."
+        return self.teacher_clf.image_features(x, normalize=normalize).float()
 
 # %% ../nbs/06_methods.ipynb
-@dataclass
+@dataclass(frozen=True)
 class AttackDefaults:
-    "A method's training attack, in 1/255 units."
+    "A method's training attack, in 1/255 units; frozen, since a method class shares it with its subclasses."
     eps: float = 1.0
     steps: int = 2
     step_size: float = 1.0
     momentum: float = 0.0
     norm: str = 'linf'
 
-TRAINS = ('none', 'visual', 'visual+text-projection')
+# %% ../nbs/06_methods.ipynb
+@dataclass(frozen=True)
+class ParameterGroup:
+    "Parameters a method can train: `select(cm)` returns them from a `ClipModel`; `description` says what they are, in words."
+    name: str
+    select: Callable
+    description: str
 
+PARAMETER_GROUPS: dict[str, ParameterGroup] = {}   # name -> group; a method's `trains` names one
+
+# %% ../nbs/06_methods.ipynb
+def _definition(obj) -> str:
+    "Where a class or function is defined, as module.qualname: the same when a cell runs twice or a plugin file is imported again."
+    return f'{obj.__module__}.{obj.__qualname__}'
+
+def _where(obj) -> str:
+    "A class or function as a reader finds it: module.qualname in the package, else its name and file (a plugin's)."
+    if obj.__module__.startswith('saft_nb.'): return _definition(obj)
+    try: return f'{obj.__qualname__} (in {inspect.getsourcefile(obj)})'
+    except (TypeError, OSError): return _definition(obj)    # defined in a notebook or a shell: no file
+
+def register_parameters(name: str, select: Callable, description: str) -> ParameterGroup:
+    """Register the parameter group `name`, which a method's `trains` can name: `select(cm)` returns the parameters
+    of a `ClipModel` such a method optimizes, and `description` says what they are in words (the README's methods
+    table shows it). The same function again replaces it; another function under a taken name is a `ConfigError`."""
+    old = PARAMETER_GROUPS.get(name)
+    if old is not None and _definition(old.select) != _definition(select):
+        raise ConfigError(f"The parameter group {name!r} is taken by {_where(old.select)}: register {_where(select)} under another name.")
+    PARAMETER_GROUPS[name] = group = ParameterGroup(name, select, description)
+    return group
+
+def parameter_group(name: str, what: str = 'trains') -> ParameterGroup:
+    "The registered parameter group `name`; a `ConfigError` naming the known ones when none is (`what` names the value)."
+    if name not in PARAMETER_GROUPS:
+        raise ConfigError(f"{what} is {name!r}, which names no parameter group: choose one of "
+                          f"{', '.join(sorted(PARAMETER_GROUPS))}, or register yours with register_parameters.")
+    return PARAMETER_GROUPS[name]
+
+# %% ../nbs/06_methods.ipynb
+def no_parameters(cm: ClipModel) -> list:
+    "No parameters: what the original model, not fine-tuned, trains."
+    return []
+
+def visual_parameters(cm: ClipModel) -> list:
+    "The image encoder's parameters."
+    return list(cm.model.visual.parameters())
+
+def text_projection_parameters(cm: ClipModel) -> list:
+    "The text projection: the matrix that maps the text transformer's output into the joint embedding space."
+    proj = cm.model.text_projection
+    return list(proj.parameters()) if isinstance(proj, nn.Module) else [proj]
+
+def visual_and_text_projection_parameters(cm: ClipModel) -> list:
+    "The image encoder's parameters, then the text projection."
+    return visual_parameters(cm) + text_projection_parameters(cm)
+
+register_parameters('none', no_parameters, 'nothing')
+register_parameters('visual', visual_parameters, 'the image encoder')
+register_parameters('visual+text-projection', visual_and_text_projection_parameters, 'the image encoder and the text projection')
+
+# %% ../nbs/06_methods.ipynb
 class Method:
-    "Base class: subclasses set `name`, `paper`, `attack` and implement `attack_objective` and `loss`."
+    "Base class of a training method: subclasses set `name`, `paper` and `attack`, and implement `attack_objective` and `loss`."
     name: str = ''
     paper: str = ''
     attack: AttackDefaults = AttackDefaults()
     recipe: str | None = None       # the recipe (saft_nb/data/recipes/) with its paper's training setup, if it has one
     forward_passes: float = 3       # training cost per image besides the attack, in forward passes (a backward counts 2)
-    trains: str = 'visual'          # one of TRAINS
+    trains: str = 'visual'          # the parameter group it trains: a name in PARAMETER_GROUPS
     epochs: int = 2                 # training's default epochs on the suite (5 minutes on 2 CPU cores)
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
     module: nn.Module | None = None # parameters the method owns (set in `prepare`), trained and checkpointed with the model
 
-    def check(self, spec) -> None: "Before anything is loaded: a clear error if the training data lacks what this method needs."
-    def prepare(self, ctx: MethodContext, train_set=None) -> None: "Once, before training."
-    def attack_objective(self, ctx: MethodContext, x: torch.Tensor, y: torch.Tensor) -> Objective: raise NotImplementedError
+    def check(self, spec) -> None: "Before anything is loaded: a clear error if the training data (`spec`) lacks what this method needs."
+    def prepare(self, ctx: MethodContext, train_set=None) -> None: "Once, before training: whatever the loss needs from the context and the training set."
+    def attack_objective(self, ctx: MethodContext, x: torch.Tensor, y: torch.Tensor) -> Objective:
+        "The objective the training attack maximizes on the batch `x` (images in [0,1]) with labels `y`."
+        raise NotImplementedError
     def loss(self, ctx: MethodContext, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        "The training loss on clean images `x` and adversarial ones `x_adv` with labels `y`, and a dict of numbers to log."
         raise NotImplementedError
     def trainable_parameters(self, cm: ClipModel) -> list:
-        "The model's parameters this method optimizes (its own `module` comes on top)."
-        if self.trains == 'none': return []
-        params = list(cm.model.visual.parameters())
-        if self.trains == 'visual+text-projection':
-            proj = cm.model.text_projection
-            params += list(proj.parameters()) if isinstance(proj, nn.Module) else [proj]
-        return params
+        "The parameters of `cm` this method optimizes: the parameter group its `trains` names (its own `module` comes on top)."
+        return parameter_group(self.trains, f'{type(self).__name__}.trains').select(cm)
     def __repr__(self): return f"{type(self).__name__}({self.name!r}, attack={self.attack})"
 
-METHODS: dict[str, type] = {}
+# %% ../nbs/06_methods.ipynb
+METHODS: dict[str, type] = {}   # name -> Method subclass; plugins add to it (saft_nb.core.load_plugins)
 
 def register_method(cls: type) -> type:
-    if cls.trains not in TRAINS: raise ConfigError(f"{cls.__name__}.trains must be one of {TRAINS}.")
+    """Add the `Method` subclass `cls` to `METHODS` under `cls.name` (a class decorator). The same class defined again
+    (same module and qualified name) replaces it; an empty name, a name taken by another class, or a `trains` that
+    names no registered parameter group is a `ConfigError`."""
+    if not cls.name: raise ConfigError(f"{_where(cls)} has no name: set its class attribute name (what -p method selects).")
+    parameter_group(cls.trains, f'{cls.__qualname__}.trains')
+    old = METHODS.get(cls.name)
+    if old is not None and _definition(old) != _definition(cls):
+        raise ConfigError(f"The method name {cls.name!r} is taken by {_where(old)}: give {_where(cls)} another name.")
     METHODS[cls.name] = cls
     return cls
 
+# %% ../nbs/06_methods.ipynb
 def option_parameters(cls: type) -> list:
     "The options a method class takes, as `inspect.Parameter`s (none for a method without an `__init__` of its own)."
     return [p for p in inspect.signature(cls.__init__).parameters.values()
             if p.name != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
+# %% ../nbs/06_methods.ipynb
+def method_names() -> list[str]:
+    "The names of every registered method, sorted, after the installed plugins are loaded (`saft_nb.core.load_plugins`)."
+    load_plugins()
+    return sorted(METHODS)
+
 def get_method(name: str, **options) -> Method:
-    "An instance of the registered method `name` with `options`; unknown names and options list the known ones."
-    cls = METHODS[check_choice('method', name, sorted(METHODS))]
+    """An instance of the registered method `name` (installed plugins loaded first) with `options`, which are checked
+    against its `__init__`; an unknown name or option is a `ConfigError` listing the known ones."""
+    cls = METHODS[check_choice('method', name, method_names())]
     known = [p.name for p in option_parameters(cls)]
     unknown = sorted(set(options) - set(known))
     if unknown: raise ConfigError(f"Method {name!r} has no option(s) {unknown}; its options are: {', '.join(known) or 'none'}.")
     return cls(**options)
 
+# %% ../nbs/06_methods.ipynb
 def train_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     "Percentage of the batch that `logits` classify correctly (logged as training accuracy on adversarial images)."
     return 100 * (logits.argmax(-1) == y).float().mean().item()
@@ -147,7 +229,7 @@ class PMGAFT(Method):
     def __init__(self,
                  alpha: float = 1.0,    # weight of KL(the frozen original's outputs on adversarial images || the student's)
                  beta: float = 1.0,     # weight of KL(the student's outputs on clean images || on adversarial ones)
-                 form: str = 'paper'):  # 'paper' or 'official' (see notes)
+                 form: str = 'paper'):  # 'paper' or 'official': how they differ is in the class's `notes`
         self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
         self.form = check_choice('form', form, ['paper', 'official'])
         self.scale, self.reduction = (100.0, 'batchmean') if form == 'paper' else (1.0, 'sum')
@@ -176,7 +258,7 @@ class PMGAFT(Method):
 class FARE(Method):
     "Unsupervised: the adversarial image's embedding is pulled to the frozen original's clean embedding, attacked with that distance; no labels, no text."
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
-    attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.0)   # the official momentum 0.9 changes nothing, see above
+    attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.0)   # the official momentum 0.9 changes nothing (a re-signed velocity)
     epochs = 1                      # PGD-10 in training: four times TeCoA's cost per epoch
     recipe, forward_passes = 'fare', 4   # + the original on clean images
     def attack_objective(self, ctx, x, y):
@@ -241,6 +323,7 @@ def attention_maps(pooled: torch.Tensor, tokens: torch.Tensor, class_text: torch
     maps = F.interpolate(sim.view(-1, 1, grid, grid), size=(size, size), mode='bilinear', align_corners=False)
     return maps.flatten(1)
 
+# %% ../nbs/06_methods.ipynb
 @register_method
 class TGAZSR(Method):
     "TeCoA's cross-entropy plus text-guided attention terms: the adversarial (alpha) and clean (beta) attention maps are pulled to the frozen original's clean ones."
@@ -252,8 +335,12 @@ class TGAZSR(Method):
                  alpha: float = 0.08,   # weight of the adversarial attention maps' distance to the original's clean ones
                  beta: float = 0.05):   # weight of the clean attention maps' distance to the original's clean ones
         self.alpha, self.beta = check_number('alpha', alpha, lo=0), check_number('beta', beta, lo=0)
-    def classifier(self, ctx) -> ZeroShotClassifier: return ctx.clf
-    def class_texts(self, clf) -> torch.Tensor: return clf.weights[None]        # K x C x d text features of the loss
+    def classifier(self, ctx) -> ZeroShotClassifier:
+        "The classifier that the loss and the attack use: the training prompts' (SAFT: its description ensemble)."
+        return ctx.clf
+    def class_texts(self, clf) -> torch.Tensor:
+        "The K x C x d text features of the loss: here K = 1, the prompts' mean (SAFT: its K descriptions)."
+        return clf.weights[None]
     def attack_objective(self, ctx, x, y): return CrossEntropy(self.classifier(ctx), y)
     def loss(self, ctx, x, x_adv, y):
         clf = self.classifier(ctx); texts = self.class_texts(clf); size = ctx.student.image_size
@@ -288,32 +375,42 @@ class SAFT(TGAZSR):
         self.too_few = check_choice('too_few', too_few, ['repeat', 'template'])
         self.descriptions_partial = check_choice('descriptions_partial', descriptions_partial, [True, False])
         self.clf = self.match_report = None
-    def check(self, spec):
-        if self.descriptions is None and dataset_descriptions(spec) is None:
-            raise ConfigError(f"SAFT needs class descriptions for {spec.name}: give a file ({{class: [sentences]}}, as CuPL's and SAFT's) "
-                              "as the method option descriptions: papermill -y \"method_options: {descriptions: /path/cupl.json}\", "
-                              "saft-train --method-options '{\"descriptions\": \"/path/cupl.json\"}'. The SAFT repository ships "
-                              "prompts/cupl.json (SAFT-L) and prompts/tinyimagenet_descriptions_by_category.json (SAFT-M).")
-        try: described = dataset_descriptions(spec, self.descriptions)
-        except MissingResourceError: return   # a file not on this machine (a dry run): prepare reads it, and stops there
-        if spec.classnames is None: return    # names read from the dataset's files when it loads: prepare checks them then
-        check_coverage(match_descriptions(spec.classnames, described), self.descriptions or "saft-nb's suite descriptions",
-                       f"SAFT on {spec.name}", self.descriptions_partial,
-                       allow="set the method option descriptions_partial (method_options: {descriptions_partial: true})")
-    def prepare(self, ctx, train_set=None):
-        spec = ctx.spec
-        self.check(spec)
-        described = dataset_descriptions(spec, self.descriptions)
-        found, self.match_report = descriptions_for(spec.classnames, described, ctx.templates)
-        refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}').descriptions
-        if self.too_few == 'template':   # the official code: such a class gets the training prompt k times instead
-            refined = {c: d if c in self.match_report.matched and len(d) >= self.k
-                       else [ctx.templates[i % len(ctx.templates)].format(c) for i in range(self.k)] for c, d in refined.items()}
-        self.clf = ZeroShotClassifier(ctx.student, text_bank(ctx.teacher, spec.classnames, descriptions=refined),
-                                      ctx.clf.logit_scale, spec.classnames)
     def classifier(self, ctx): return self.clf
     def class_texts(self, clf): return clf.members
     def attack_objective(self, ctx, x, y): return EnsembleCrossEntropy(self.clf, y)
+
+# %% ../nbs/06_methods.ipynb
+@patch
+def check(self: SAFT, spec):
+    """Before anything is loaded: a `ConfigError` when `spec`'s data has no class descriptions and none are given, or
+    when they cover only some classes and `descriptions_partial` is off."""
+    if self.descriptions is None and dataset_descriptions(spec) is None:
+        raise ConfigError(f"SAFT needs class descriptions for {spec.name}: give a file ({{class: [sentences]}}, as CuPL's and SAFT's) "
+                          "as the method option descriptions: papermill -y \"method_options: {descriptions: /path/cupl.json}\", "
+                          "saft-train --method-options '{\"descriptions\": \"/path/cupl.json\"}'. The SAFT repository ships "
+                          "prompts/cupl.json (SAFT-L) and prompts/tinyimagenet_descriptions_by_category.json (SAFT-M).")
+    try: described = dataset_descriptions(spec, self.descriptions)
+    except MissingResourceError: return   # a file not on this machine (a dry run): prepare reads it, and stops there
+    if spec.classnames is None: return    # names read from the dataset's files when it loads: prepare checks them then
+    check_coverage(match_descriptions(spec.classnames, described), self.descriptions or "saft-nb's suite descriptions",
+                   f"SAFT on {spec.name}", self.descriptions_partial,
+                   allow="set the method option descriptions_partial (method_options: {descriptions_partial: true})")
+
+# %% ../nbs/06_methods.ipynb
+@patch
+def prepare(self: SAFT, ctx, train_set=None):
+    """Match the descriptions to the training classes (`match_report` says how), keep each class's `k` closest to its
+    name under the original text encoder, and build the K-member description classifier `clf`."""
+    spec = ctx.spec
+    self.check(spec)
+    described = dataset_descriptions(spec, self.descriptions)
+    found, self.match_report = descriptions_for(spec.classnames, described, ctx.templates)
+    refined = refine_top_k(DescriptionSet(found), ctx.teacher, self.k, template='{}').descriptions
+    if self.too_few == 'template':   # the official code: such a class gets the training prompt k times instead
+        refined = {c: d if c in self.match_report.matched and len(d) >= self.k
+                   else [ctx.templates[i % len(ctx.templates)].format(c) for i in range(self.k)] for c, d in refined.items()}
+    self.clf = ZeroShotClassifier(ctx.student, text_bank(ctx.teacher, spec.classnames, descriptions=refined),
+                                  ctx.clf.logit_scale, spec.classnames)
 
 # %% ../nbs/06_methods.ipynb
 def hyperspherical_energy(t: torch.Tensor) -> torch.Tensor:
@@ -322,6 +419,7 @@ def hyperspherical_energy(t: torch.Tensor) -> torch.Tensor:
     off = ~torch.eye(len(t), dtype=torch.bool, device=t.device)
     return (1 / d[off].clamp_min(1e-6)).mean()
 
+# %% ../nbs/06_methods.ipynb
 @register_method
 class TIMA(Method):
     "Text-image mutual awareness: trains the image encoder and the text projection, with class-pair margins, distillation to the original and a spread of class texts."
@@ -338,6 +436,7 @@ class TIMA(Method):
         self.margin, self.mhe = check_number('margin', margin, lo=0), check_number('mhe', mhe, lo=0)
         self.text_distill, self.image_distill = check_number('text_distill', text_distill, lo=0), check_number('image_distill', image_distill, lo=0)
     def prepare(self, ctx, train_set=None):
+        "Cache the training classes' text states, the original's class texts and the class-pair margins."
         spec = ctx.spec
         texts = [t.format(c) for t in ctx.templates for c in spec.classnames]
         self.states = text_states(ctx.student, texts).view(len(ctx.templates), len(spec.classnames), -1)
@@ -349,20 +448,26 @@ class TIMA(Method):
         "The current (trainable) class text features, C x d: templates averaged, as the zero-shot classifier does."
         return F.normalize(project_text(ctx.student, self.states).mean(0), dim=-1)
     def attack_objective(self, ctx, x, y):
+        "Cross-entropy of the current (tuned) text classifier, its texts held fixed during the attack."
         return CrossEntropy(ZeroShotClassifier(ctx.student, self.class_texts(ctx).detach(), ctx.clf.logit_scale), y)
-    def loss(self, ctx, x, x_adv, y):
-        s, texts = ctx.clf.logit_scale, self.class_texts(ctx)
-        feats_adv = ctx.clf.image_features(x_adv).float()
-        logits = s * feats_adv @ texts.T
-        margin_ce = F.cross_entropy(logits + s * self.margins[y], y)
-        with torch.no_grad(): orig_clean = ctx.teacher_embedding(x, normalize=True)
-        image_distill = (1 - (ctx.clf.image_features(x).float() * orig_clean).sum(-1)).mean()
-        text_distill = F.kl_div(F.log_softmax(s * orig_clean @ texts.T, -1), F.softmax(s * orig_clean @ self.original.T, -1),
-                                reduction='batchmean')
-        energy = hyperspherical_energy(texts)
-        loss = margin_ce + self.image_distill * image_distill + self.text_distill * text_distill + self.mhe * energy
-        return loss, {'margin_ce': margin_ce.item(), 'image_distill': image_distill.item(), 'text_distill': text_distill.item(),
-                      'energy': energy.item(), 'train_robust_acc': train_accuracy(logits, y)}
+
+# %% ../nbs/06_methods.ipynb
+@patch
+def loss(self: TIMA, ctx, x, x_adv, y):
+    """Margin cross-entropy on the adversarial images, plus distillation of the clean image features and of the text
+    side to the original, plus the class texts' hyperspherical energy; and the terms, logged."""
+    s, texts = ctx.clf.logit_scale, self.class_texts(ctx)
+    feats_adv = ctx.clf.image_features(x_adv).float()
+    logits = s * feats_adv @ texts.T
+    margin_ce = F.cross_entropy(logits + s * self.margins[y], y)
+    with torch.no_grad(): orig_clean = ctx.teacher_embedding(x, normalize=True)
+    image_distill = (1 - (ctx.clf.image_features(x).float() * orig_clean).sum(-1)).mean()
+    text_distill = F.kl_div(F.log_softmax(s * orig_clean @ texts.T, -1), F.softmax(s * orig_clean @ self.original.T, -1),
+                            reduction='batchmean')
+    energy = hyperspherical_energy(texts)
+    loss = margin_ce + self.image_distill * image_distill + self.text_distill * text_distill + self.mhe * energy
+    return loss, {'margin_ce': margin_ce.item(), 'image_distill': image_distill.item(), 'text_distill': text_distill.item(),
+                  'energy': energy.item(), 'train_robust_acc': train_accuracy(logits, y)}
 
 # %% ../nbs/06_methods.ipynb
 def expmap0(v: torch.Tensor, c: float = 1.0) -> torch.Tensor:
@@ -371,6 +476,7 @@ def expmap0(v: torch.Tensor, c: float = 1.0) -> torch.Tensor:
     # stay 1e-3 inside the boundary, where float32 distances are still accurate (as hyperbolic-network libraries do)
     return torch.tanh(sc * n).clamp(max=1 - 1e-3) * v / (sc * n)
 
+# %% ../nbs/06_methods.ipynb
 def poincare_distance(u: torch.Tensor, v: torch.Tensor, c: float = 1.0) -> torch.Tensor:
     "Pairwise geodesic distances (B x M) between points `u` (B x d) and `v` (M x d) of the Poincare ball."
     uu, vv = (u * u).sum(-1), (v * v).sum(-1)
@@ -379,6 +485,7 @@ def poincare_distance(u: torch.Tensor, v: torch.Tensor, c: float = 1.0) -> torch
     denom = ((1 - c * uu).clamp_min(1e-6)[:, None] * (1 - c * vv).clamp_min(1e-6)[None])
     return torch.acosh((1 + 2 * c * sq / denom).clamp_min(1 + 1e-7)) / math.sqrt(c)
 
+# %% ../nbs/06_methods.ipynb
 def einstein_midpoint(u: torch.Tensor, c: float = 1.0) -> torch.Tensor:
     "Hyperbolic average of points `u` (n x d) of the Poincare ball, via the Klein model's Lorentz-weighted mean."
     k = 2 * u / (1 + c * (u * u).sum(-1, keepdim=True))
@@ -386,6 +493,7 @@ def einstein_midpoint(u: torch.Tensor, c: float = 1.0) -> torch.Tensor:
     m = (gamma * k).sum(0) / gamma.sum(0)
     return m / (1 + (1 - c * (m * m).sum()).clamp_min(1e-6).sqrt())
 
+# %% ../nbs/06_methods.ipynb
 class _Levels:
     "The nodes of all trees over a dataset's classes, each level's candidates and labels, and the parent-child edges."
     def __init__(self, trees: list[Hierarchy], classnames: list[str], device):
@@ -427,6 +535,7 @@ class _Levels:
         self.n_trees = len(trees)
         self.weights = [1 - l / (self.n_inner + 1) for _, l, _, _ in self.levels]
 
+# %% ../nbs/06_methods.ipynb
 @register_method
 class Hierarchical(Method):
     "Hierarchical multi-level fine-tuning: losses at every level of the class trees, with the text projection trained too (our reading of the paper; no public code)."
@@ -445,6 +554,8 @@ class Hierarchical(Method):
         self.zeta, self.gap = check_number('zeta', zeta, lo=0), check_number('gap', gap, lo=0)
         self.lambda1, self.lambda2, self.trees = check_number('lambda1', lambda1, lo=0), check_number('lambda2', lambda2, lo=0), trees
     def prepare(self, ctx, train_set=None):
+        """Build the class trees' levels over the training classes, cache every node's text states, and the scales that
+        put the original model's text and image embeddings at mean norm 1."""
         spec = ctx.spec
         names = self.trees or spec.hierarchies
         if not names: raise ConfigError(f"The hierarchical method needs class trees; {spec.name} names none: pass trees=[...] (files in saft_nb/data/hierarchies/).")
@@ -456,53 +567,72 @@ class Hierarchical(Method):
             # a stratified sample: the first images of a class-sorted folder would calibrate on a few classes
             x = images_and_labels(sample_subset(train_set, 256, seed=0))[0].to(ctx.student.device) if train_set is not None else None
             self.image_scale = (1 / ctx.teacher_embedding(x).norm(dim=-1).mean().item()) if x is not None else self.text_scale
-    def ball_texts(self, ctx) -> torch.Tensor:
-        return expmap0(self.text_scale * project_text(ctx.student, self.states, normalize=False).mean(0))
-    def ball_images(self, ctx, x) -> torch.Tensor:
-        return expmap0(self.image_scale * ctx.student_embedding(x).float())
-    def alignment(self, images, texts, y) -> tuple[torch.Tensor, torch.Tensor]:
-        "Per-sample weighted all-level loss, and the leaf-level logits."
-        dist = poincare_distance(images, texts)
-        loss, leaf_logits = 0, None
-        for (ti, l, mask, labels), w in zip(self.lv.levels, self.lv.weights):
-            logits = (-dist / self.tau).masked_fill(~mask[y], float('-inf'))
-            if l == 0: leaf_logits = logits[:, :len(labels)]
-            loss = loss + (w if l == 0 else w / self.lv.n_trees) * F.cross_entropy(logits, labels[y], reduction='none')
-        return loss, leaf_logits
-    def attack_objective(self, ctx, x, y):
-        texts, method = self.ball_texts(ctx).detach(), self
-        class AllLevels(Objective):
-            def __call__(self, xa, idx):
-                loss, leaf = method.alignment(method.ball_images(ctx, xa), texts, y[idx])
-                return loss, leaf.argmax(-1) != y[idx]
-        return AllLevels()
-    def loss(self, ctx, x, x_adv, y):
-        texts, images = self.ball_texts(ctx), self.ball_images(ctx, x_adv)
-        per_sample, leaf = self.alignment(images, texts, y)
-        align = per_sample.mean()
-        neighbourhood = F.relu(poincare_distance(images, texts[:len(self.lv.levels[0][3])]).gather(1, y[:, None]) - self.zeta).mean()
-        norms = texts.norm(dim=-1)
-        parents, children = zip(*self.lv.edges)
-        gap_label = F.relu(norms[list(parents)] - norms[list(children)] + self.gap).mean()
-        gap_intra, n_groups = images.new_zeros(()), 0
-        for ti, l, mask, labels in self.lv.levels:
-            if l == 0: continue
-            group = labels[y]
-            for g in group.unique():
-                members = images[group == g]
-                if len(members) < 2: continue
-                gap_intra = gap_intra + F.relu(einstein_midpoint(members).norm() - members.norm(dim=-1).mean() + self.gap); n_groups += 1
-        gap_intra = gap_intra / max(n_groups, 1)
-        loss = align + self.lambda1 * neighbourhood + self.lambda2 * (gap_label + gap_intra)
-        return loss, {'align': align.item(), 'neighbourhood': neighbourhood.item(), 'gap_label': gap_label.item(),
-                      'gap_intra': gap_intra.item(), 'train_robust_acc': train_accuracy(leaf, y)}
+
+# %% ../nbs/06_methods.ipynb
+@patch
+def ball_texts(self: Hierarchical, ctx) -> torch.Tensor:
+    "Every tree node's text embedding (student's projection, templates averaged), scaled and mapped into the Poincare ball."
+    return expmap0(self.text_scale * project_text(ctx.student, self.states, normalize=False).mean(0))
+
+@patch
+def ball_images(self: Hierarchical, ctx, x) -> torch.Tensor:
+    "The student's embeddings of images `x`, scaled and mapped into the Poincare ball."
+    return expmap0(self.image_scale * ctx.student_embedding(x).float())
+
+@patch
+def alignment(self: Hierarchical, images, texts, y) -> tuple[torch.Tensor, torch.Tensor]:
+    "The per-sample loss summed over every level (weighted), and the leaf-level logits, of ball `images` against ball `texts`."
+    dist = poincare_distance(images, texts)
+    loss, leaf_logits = 0, None
+    for (ti, l, mask, labels), w in zip(self.lv.levels, self.lv.weights):
+        logits = (-dist / self.tau).masked_fill(~mask[y], float('-inf'))
+        if l == 0: leaf_logits = logits[:, :len(labels)]
+        loss = loss + (w if l == 0 else w / self.lv.n_trees) * F.cross_entropy(logits, labels[y], reduction='none')
+    return loss, leaf_logits
+
+# %% ../nbs/06_methods.ipynb
+@patch
+def attack_objective(self: Hierarchical, ctx, x, y):
+    "One perturbation against every level and tree: the all-level alignment loss, the texts held fixed."
+    texts, method = self.ball_texts(ctx).detach(), self
+    class AllLevels(Objective):
+        def __call__(self, xa, idx):
+            loss, leaf = method.alignment(method.ball_images(ctx, xa), texts, y[idx])
+            return loss, leaf.argmax(-1) != y[idx]
+    return AllLevels()
+
+# %% ../nbs/06_methods.ipynb
+@patch
+def loss(self: Hierarchical, ctx, x, x_adv, y):
+    """The all-level alignment on adversarial images, plus the neighbourhood term and the two norm-gap terms, and the
+    terms, logged."""
+    texts, images = self.ball_texts(ctx), self.ball_images(ctx, x_adv)
+    per_sample, leaf = self.alignment(images, texts, y)
+    align = per_sample.mean()
+    neighbourhood = F.relu(poincare_distance(images, texts[:len(self.lv.levels[0][3])]).gather(1, y[:, None]) - self.zeta).mean()
+    norms = texts.norm(dim=-1)
+    parents, children = zip(*self.lv.edges)
+    gap_label = F.relu(norms[list(parents)] - norms[list(children)] + self.gap).mean()
+    gap_intra, n_groups = images.new_zeros(()), 0
+    for ti, l, mask, labels in self.lv.levels:
+        if l == 0: continue
+        group = labels[y]
+        for g in group.unique():
+            members = images[group == g]
+            if len(members) < 2: continue
+            gap_intra = gap_intra + F.relu(einstein_midpoint(members).norm() - members.norm(dim=-1).mean() + self.gap); n_groups += 1
+    gap_intra = gap_intra / max(n_groups, 1)
+    loss = align + self.lambda1 * neighbourhood + self.lambda2 * (gap_label + gap_intra)
+    return loss, {'align': align.item(), 'neighbourhood': neighbourhood.item(), 'gap_label': gap_label.item(),
+                  'gap_intra': gap_intra.item(), 'train_robust_acc': train_accuracy(leaf, y)}
 
 # %% ../nbs/06_methods.ipynb
 def method_defaults():
-    "A table of every registered method's defaults: paper, trained parameters, training attack, epochs, cost, recipe, options."
+    """A table of every registered method's defaults (installed plugins included): paper, trained parameters,
+    training attack, epochs, cost, recipe, options."""
     import pandas as pd
     rows = []
-    for name in sorted(METHODS):
+    for name in method_names():
         cls = METHODS[name]
         options = option_parameters(cls)
         training = {'attack eps': cls.attack.eps, 'attack steps': cls.attack.steps, 'attack step': cls.attack.step_size,

@@ -2,8 +2,11 @@
 
 Markdown cells are copied as they are, with Quarto's `{{< include path >}}` replaced by that file (path relative to
 nbs/, as Quarto reads it) and links into `../` made relative to the repository root; code cells become python blocks,
-and their saved text outputs follow them. Cells whose first line is a `#| hide` directive are left out. `--check`
-exits 1 when README.md is out of date.
+and their saved text outputs follow them. Cells whose first line is a `#| hide` directive are left out.
+
+Some included files are made here, from the package, before the README: `figures/methods.md`, the methods table,
+from the method registry (`saft_nb.methods.method_defaults`), so that a new method appears in the README and on the
+docs' home page with no hand edit. `--check` exits 1 when README.md or a made file is out of date.
 """
 import re, sys
 from pathlib import Path
@@ -17,6 +20,36 @@ def expand_includes(markdown: str, base: Path) -> str:
     "Quarto's `{{< include path >}}` replaced by that file (path relative to `base`), links into `../` made relative."
     markdown = re.sub(r'\{\{< include (\S+) >\}\}', lambda m: (base / m.group(1)).read_text(encoding='utf-8').strip(), markdown)
     return markdown.replace('](../', '](')
+
+
+def _cell(value) -> str:
+    "A value as the text of a markdown table cell ('-' for none)."
+    text = '-' if value is None or value != value or value == '' else str(value)   # value != value: NaN
+    return text.replace('|', '\\|')
+
+
+def methods_table() -> str:
+    """The methods table of the README and the docs' home page, from the registry: one row per method the package
+    ships (a plugin's methods are left out), its paper (authors and venue: the methods page has the titles), what it
+    trains, its training attack, its default epochs on the suite and its recipe, as `method_defaults()` gives them."""
+    from saft_nb.methods import METHODS, method_defaults, parameter_group
+    table = method_defaults()
+    rows = ['| method | paper | trains | training attack (1/255) | suite epochs | recipe |',
+            '|---|---|---|---|---|---|']
+    for name, row in table.iterrows():
+        if not METHODS[name].__module__.startswith('saft_nb.'): continue   # installed plugins are not the package's
+        attack = (None if row['attack steps'] != row['attack steps'] else
+                  f"PGD-{int(row['attack steps'])}, eps {row['attack eps']:g}, step {row['attack step']:g}")
+        epochs = None if row['suite epochs'] != row['suite epochs'] else int(row['suite epochs'])
+        parts = row['paper'].split(', ')
+        venue = next((p for p in parts[1:] if re.match(r'[A-Za-z]+ \d{4}\b', p)), None)   # 'ICLR 2023', after the title
+        paper = f'{parts[0]}, {venue}' if venue else row['paper']                            # Mao et al., ICLR 2023
+        cells = [f'`{name}`', paper, parameter_group(row['trains']).description, attack, epochs, row['recipe']]
+        rows.append('| ' + ' | '.join(_cell(c) for c in cells) + ' |')
+    return '\n'.join(rows) + '\n'
+
+
+MADE = {ROOT / 'figures' / 'methods.md': methods_table}   # files index.ipynb includes, made from the package
 
 
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
@@ -33,8 +66,15 @@ def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
     return '<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
 
 
+def _stale(path: Path, text: str) -> bool: return not path.exists() or path.read_text(encoding='utf-8') != text
+
+
 if __name__ == '__main__':
-    text, readme = render(), ROOT / 'README.md'
+    made = {path: make() for path, make in MADE.items()}
     if '--check' in sys.argv:
-        if readme.read_text(encoding='utf-8') != text: sys.exit('README.md is out of date: run python tools/make_readme.py')
-    else: readme.write_text(text, encoding='utf-8')
+        stale = [str(p.relative_to(ROOT)) for p, text in made.items() if _stale(p, text)]
+        if stale: sys.exit(f"{', '.join(stale)} out of date: run python tools/make_readme.py")
+        if _stale(ROOT / 'README.md', render()): sys.exit('README.md is out of date: run python tools/make_readme.py')
+    else:
+        for path, text in made.items(): path.write_text(text, encoding='utf-8')
+        (ROOT / 'README.md').write_text(render(), encoding='utf-8')
