@@ -4,52 +4,35 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import json, math, os, re, time
+import json, re, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import torch
 
-from .attacks import AA_COMPONENTS, AttackConfig, EnsembleCrossEntropy, MultiLevel, aa_plan, pgd
+from fastcore.basics import patch
+
+from .attacks import AA_COMPONENTS, MAX_EPS, AttackBudget, AttackTarget, get_attack, robust_accuracy
 from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, atomic_write, check_choice, check_number,
-                          check_writable, load_json, new_run_dir, resolve_device, save_json, to_terminal)
-from .data import PERTURB_AT, Hierarchy, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset
+                          check_writable, file_sha256, load_json, loaded_plugins, new_run_dir, resolve_device, save_json, say)
+from .data import PERTURB_AT, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import check_coverage, dataset_descriptions, descriptions_for
-from .models import HUB_PREFIXES, ClipModel, ZeroShotClassifier, load_clip_file, load_model, text_bank
+from .models import ZeroShotClassifier
+from .loading import check_model_path, load_for_evaluation, unfinished_training
 from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
-from .zoo import file_sha256
 
 # %% auto 0
-__all__ = ['ATTACKS', 'Z95', 'ORIGINAL', 'robust_accuracy', 'suite_datasets', 'EvalConfig', 'load_for_evaluation',
-           'unfinished_training', 'training_runs', 'check_rows', 'evaluate', 'save_results', 'load_results', 'summary',
-           'markdown_table', 'wilson_interval', 'leaderboard', 'plot_leaderboard', 'seed_summary',
-           'seed_table_markdown', 'model_spec', 'evaluate_models', 'plot_tradeoff', 'plot_epsilon_curves',
-           'plot_heatmap']
+__all__ = ['suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'evaluate', 'save_results', 'load_results']
 
 # %% ../nbs/08_evaluation.ipynb
-def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
-                    batch_size: int = 250) -> dict:
-    "Accuracy of `clf` on `make_adversarial(x, y)` (clean when None), in batches, with the sample count."
-    correct = 0
-    for i in range(0, len(x), batch_size):
-        xb, yb = x[i:i + batch_size].to(clf.cm.device), y[i:i + batch_size].to(clf.cm.device)
-        if make_adversarial is not None: xb = make_adversarial(xb, yb)
-        with torch.no_grad(): correct += (clf(xb).argmax(-1) == yb).sum().item()
-    return {'accuracy': correct / len(x), 'correct': correct, 'n': len(x)}
-
-# %% ../nbs/08_evaluation.ipynb
-ATTACKS = ('pgd', 'cw', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'autoattack', 'ensemble', 'superclass')
-_APGD = ('apgd-ce', 'apgd-dlr', 'apgd-t', 'autoattack')
-
 def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.startswith('suite-')]
 
+# %% ../nbs/08_evaluation.ipynb
 @dataclass
 class EvalConfig(ResolvedConfig):
     datasets: list[str] | str | None = None   # dataset names, a comma-separated string, or 'suite' (None: the protocol's)
     protocol: str = 'suite'                # the evaluation setup every field left None comes from (saft_nb/data/protocols/)
-    attacks: list[str] | str | None = None   # names from ATTACKS (pgd, cw, apgd-ce, ..., ensemble, superclass), or comma-separated
+    attacks: list[str] | str | None = None   # registered evaluation attacks (saft_nb.attacks.list_attacks()), comma-separated
     epsilons: list[float] | str | None = None   # 1/255 units
     steps: int | None = None               # PGD, CW and the adaptive attacks
     step_size: float | None = None         # their step, 1/255 units (None: the protocol's; the suite's is eps / 4)
@@ -72,48 +55,9 @@ class EvalConfig(ResolvedConfig):
     trust_unverified: bool | None = None   # evaluate zoo weights whose file does not match zoo.json's hash (None: False, an error); rows record it
     _kind = 'protocol'
 
-    def validate(self) -> 'EvalConfig':
-        """Resolve every field left None from the `protocol` (else the `suite` protocol; `sources` says which) and check
-        every field; lists may come as comma-separated strings (papermill parameters)."""
-        self._resolve_if_changed()
-        def split(v):   # papermill passes '1,2' as a string and 1 as a number
-            if isinstance(v, str): return [s.strip() for s in v.split(',') if s.strip()]
-            return [v] if isinstance(v, (int, float)) else list(v)
-        def numbers(name, v):
-            try: return [float(e) for e in split(v)]
-            except (TypeError, ValueError): raise ConfigError(f"{name} must be numbers in 1/255 units, like 1,2,4; got {v!r}.") from None
-        self.datasets = suite_datasets() if self.datasets == 'suite' else split(self.datasets)
-        known = list_datasets()
-        for d in self.datasets: check_choice('dataset', d, known)
-        self.attacks = split(self.attacks)
-        for a in self.attacks: check_choice('attack', a, ATTACKS)
-        self.aa_components = split(self.aa_components)
-        for c in self.aa_components: check_choice('AutoAttack component', c, AA_COMPONENTS)
-        self.epsilons = numbers('epsilons', self.epsilons)
-        self.aa_epsilons = self.epsilons if self.aa_epsilons is None else numbers('aa_epsilons', self.aa_epsilons)
-        for e in self.epsilons + self.aa_epsilons: check_number('epsilon (in 1/255 units)', e, lo=0, hi=64, lo_open=True)
-        for name in ('steps', 'aa_steps', 'aa_restarts', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
-        if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=64, lo_open=True)
-        check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
-        check_choice('split', self.split, ['test', 'val'])
-        if self.n == 'all': self.n = None
-        for name in ('n', 'prompts', 'perturb_at', 'crop'): check_dataset_keys(getattr(self, name), known, name)
-        for d in self.datasets:   # per-dataset settings: a value, or {'default': v, dataset: v}
-            n, prompt = per_dataset(self.n, d), per_dataset(self.prompts, d)
-            if n is not None: check_number('n', n, lo=1, integer=True)
-            check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
-            if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
-            check_prompts(prompt, d)
-        if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
-        for name in ('descriptions_partial', 'trust_unverified'):   # off unless asked for; no protocol sets them
-            if getattr(self, name) is None: setattr(self, name, False); self.sources[name] = "saft-nb's default: off"
-            check_choice(name, getattr(self, name), [True, False])
-        self._remember()
-        return self
-
     def epsilons_of(self, attack: str) -> list[float]:
-        "The epsilons `attack` runs at: `aa_epsilons` for AutoAttack and APGD, `epsilons` for the others."
-        return self.aa_epsilons if attack in _APGD else self.epsilons
+        "The epsilons `attack` runs at: `aa_epsilons` for attacks on the APGD budget (AutoAttack, APGD), `epsilons` for the others."
+        return get_attack(attack).epsilons_from(self.epsilons, self.aa_epsilons)
 
     def templates(self, name: str, spec) -> list[str]:
         "The prompts of dataset `name` under this config."
@@ -121,73 +65,46 @@ class EvalConfig(ResolvedConfig):
         return list(spec.templates) if prompt == 'templates' else [prompt]
 
 # %% ../nbs/08_evaluation.ipynb
-def _check_model_path(model) -> Path:
-    "A model given as a path that is not there stops before anything is loaded or written."
-    path = Path(str(model))
-    if '/' in str(model) and not str(model).startswith(HUB_PREFIXES) and not path.exists():
-        raise MissingResourceError(f"{model} does not exist: give a training run folder, a checkpoint file or a model name.")
-    return path
-
-def _is_run_folder(path: Path) -> bool: return path.is_dir() and not (path / 'open_clip_config.json').is_file()   # not a copy of a hub model
-
-def load_for_evaluation(model: str, pretrained: str | None = None, device='cpu', trust_unverified: bool = False) -> tuple[ClipModel, dict]:
-    """The model to evaluate and what the results table says about it: label, method, checkpoint, base weights, and
-    whether its training finished (`finished`; True for every model that is not a run folder)."""
-    path = _check_model_path(model)
-    if _is_run_folder(path):
-        if pretrained is not None: raise ConfigError(f"{path} is a training run folder, which holds its own weights: leave pretrained empty.")
-        if not (path / 'best.safetensors').exists():
-            raise MissingResourceError(f"{path} has no best.safetensors: is it a training run folder?")
-        config = load_json(path / 'config.json')
-        cm = load_clip_file(path / 'best.safetensors'); cm.model.to(device)
-        return cm, {'model': path.name, 'method': config['method'], 'checkpoint': str(path / 'best.safetensors'),
-                    'base_model': cm.source.get('base'), 'finished': unfinished_training(path) is None}
-    cm = load_model(model, pretrained, device, trust_unverified=trust_unverified)
-    if path.is_file():
-        return cm, {'model': path.stem, 'method': cm.source.get('method', 'unknown'), 'checkpoint': str(path),
-                    'base_model': cm.source.get('base'), 'finished': True}
-    label = cm.name if pretrained is not None else str(model)
-    # a released robust model (zoo) carries its paper's method; an architecture's weights or the embedded model are
-    # original models; a hub model outside the zoo may be fine-tuned or not
-    method = cm.source.get('method', 'unknown' if str(model).startswith(HUB_PREFIXES) or path.is_dir() else 'none')
-    return cm, {'model': label, 'method': method, 'checkpoint': cm.source.get('weights', label),
-                'base_model': cm.source.get('base'), 'finished': True}
-
-# %% ../nbs/08_evaluation.ipynb
-def _epochs_asked(config: dict) -> int | None:
-    "The epochs a run's config.json asks for: `epochs`, or `train_steps` in epochs of its training images (None: unknown)."
-    if config.get('epochs'): return int(config['epochs'])
-    steps, images, batch = config.get('train_steps'), (config.get('resolved') or {}).get('train_images'), config.get('batch_size')
-    return math.ceil(steps / math.ceil(images / batch)) if steps and images and batch else None
-
-def _epochs_validated(metrics: Path) -> int:
-    "The last epoch `metrics.jsonl` holds a validation line for (0 when it holds none, or is missing)."
-    done = 0
-    if not metrics.is_file(): return done
-    for line in metrics.read_text(encoding='utf-8').splitlines():
-        try: entry = json.loads(line)
-        except json.JSONDecodeError: continue   # the line a kill cut short
-        if isinstance(entry, dict) and 'val_robust_acc' in entry: done = max(done, int(entry.get('epoch', 0)))
-    return done
-
-def unfinished_training(run) -> str | None:
-    "None for a training run folder that ran to its end; else why not, in a few words."
-    run = Path(run)
-    if not (run / 'final.safetensors').is_file(): return 'no final.safetensors: its training stopped before the last epoch'
-    asked, done = _epochs_asked(load_json(run / 'config.json')), _epochs_validated(run / 'metrics.jsonl')
-    if asked is not None and done < asked: return f'metrics.jsonl holds {done} of the {asked} epochs its config.json asks for'
-    return None
-
-def training_runs(folder) -> list[str]:
-    "The training run folders under `folder` (each holds a best.safetensors); one sentence when it is missing or holds none."
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MissingResourceError(f"The runs folder {folder} {'is a file' if folder.exists() else 'does not exist'}: give the folder "
-                                   f"your training runs are in (runs_folder), or list the models to rank (models).")
-    runs = sorted(str(p.parent) for p in folder.rglob('best.safetensors'))
-    if not runs: raise MissingResourceError(f"The runs folder {folder} holds no training run (no best.safetensors under it): "
-                                            f"train one first, or list the models to rank (models).")
-    return runs
+@patch
+def _check(self: EvalConfig) -> EvalConfig:
+    """Resolve, in place, every field left None from the `protocol` (else the `suite` protocol; `sources` says
+    which) and check every field; lists may come as comma-separated strings (papermill parameters). `validate()`
+    calls it on a copy."""
+    self._resolve_if_changed()
+    def split(v):   # papermill passes '1,2' as a string and 1 as a number
+        if isinstance(v, str): return [s.strip() for s in v.split(',') if s.strip()]
+        return [v] if isinstance(v, (int, float)) else list(v)
+    def numbers(name, v):
+        try: return [float(e) for e in split(v)]
+        except (TypeError, ValueError): raise ConfigError(f"{name} must be numbers in 1/255 units, like 1,2,4; got {v!r}.") from None
+    self.datasets = suite_datasets() if self.datasets == 'suite' else split(self.datasets)
+    known = list_datasets()
+    for d in self.datasets: check_choice('dataset', d, known)
+    self.attacks = split(self.attacks)
+    for a in self.attacks: get_attack(a)   # an unknown name lists the registered ones
+    self.aa_components = split(self.aa_components)
+    for c in self.aa_components: check_choice('AutoAttack component', c, AA_COMPONENTS)
+    self.epsilons = numbers('epsilons', self.epsilons)
+    self.aa_epsilons = self.epsilons if self.aa_epsilons is None else numbers('aa_epsilons', self.aa_epsilons)
+    for e in self.epsilons + self.aa_epsilons: check_number('epsilon (in 1/255 units)', e, lo=0, hi=MAX_EPS, lo_open=True)
+    for name in ('steps', 'aa_steps', 'aa_restarts', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
+    if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=MAX_EPS, lo_open=True)
+    check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
+    check_choice('split', self.split, ['test', 'val'])
+    if self.n == 'all': self.n = None
+    for name in ('n', 'prompts', 'perturb_at', 'crop'): check_dataset_keys(getattr(self, name), known, name)
+    for d in self.datasets:   # per-dataset settings: a value, or {'default': v, dataset: v}
+        n, prompt = per_dataset(self.n, d), per_dataset(self.prompts, d)
+        if n is not None: check_number('n', n, lo=1, integer=True)
+        check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
+        if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
+        check_prompts(prompt, d)
+    if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
+    for name in ('descriptions_partial', 'trust_unverified'):   # off unless asked for; no protocol sets them
+        if getattr(self, name) is None: setattr(self, name, False); self.sources[name] = "saft-nb's default: off"
+        check_choice(name, getattr(self, name), [True, False])
+    self._remember()
+    return self
 
 # %% ../nbs/08_evaluation.ipynb
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
@@ -197,13 +114,13 @@ def _test_sample(name: str, cfg: EvalConfig, image_size: int):
     return ds, sample_subset(ds, per_dataset(cfg.n, name), cfg.seed)
 
 def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
-    """results.csv (once there are rows) and results.json (config, model, skipped datasets, rows, whether every dataset
-    is done), each atomically."""
+    """results.csv (once there are rows) and results.json (config, model, the plugins loaded with their SHA-256,
+    skipped datasets, rows, whether every dataset is done), each atomically."""
     if len(df):
         with atomic_write(folder / 'results.csv') as tmp: df.to_csv(tmp, index=False)
     configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
     sources = [getattr(c, 'sources', None) for c in config] if isinstance(config, (list, tuple)) else getattr(config, 'sources', None)
-    save_json({'config': configs, 'sources': sources, 'model': model, 'complete': complete, 'skipped': df.attrs.get('skipped', []),
+    save_json({'config': configs, 'sources': sources, 'model': model, 'plugins': loaded_plugins(), 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
 _COUNTS = ('dataset', 'attack', 'eps', 'accuracy', 'correct', 'n')   # what every row must hold to be checked and compared
@@ -269,6 +186,18 @@ def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool 
     except BaseException: lock.release(); raise
     return folder, pd.DataFrame(), lock
 
+def read_finished_evaluation(folder, cfg: EvalConfig) -> pd.DataFrame:
+    """The rows of the evaluation folder `folder` (say, one evaluated on another machine), which must be finished and
+    evaluated under the same configuration as `cfg`; anything else is one sentence saying what to do."""
+    folder = Path(folder)
+    saved = _read_record(folder / 'results.json')
+    if not saved.get('complete'):
+        raise ConfigError(f"{folder} is an unfinished evaluation: run the same command again to finish it, then list it.")
+    if not _same_config(saved.get('config'), cfg):
+        raise ConfigError(f"{folder} was evaluated under another configuration than this one (protocol {saved.get('config', {}).get('protocol')!r}): "
+                          f"evaluate the model here instead.")
+    return pd.DataFrame(saved['rows'])
+
 # %% ../nbs/08_evaluation.ipynb
 def _ensemble_texts(spec, cfg: EvalConfig) -> tuple[dict, int] | None:
     "The ensemble attack's per-class texts on `spec` and how many classes have descriptions of their own (None: no descriptions at all)."
@@ -281,33 +210,13 @@ def _ensemble_texts(spec, cfg: EvalConfig) -> tuple[dict, int] | None:
     return found, count
 
 def _check_attacks(tests: dict, cfg: EvalConfig) -> dict:
-    "Every dataset's attacks can run as asked, before any runs; returns each dataset's ensemble texts (when the ensemble attack is asked for)."
+    """Every dataset's attacks can run as asked, before any runs (each registered attack's class minimum); returns
+    each dataset's descriptions for the attacks that need them (see `_ensemble_texts`)."""
+    entries = [get_attack(a) for a in cfg.attacks]
     for dataset, (ds, _) in tests.items():
-        for attack, needs in (('apgd-dlr', 3), ('apgd-t', 4)):
-            if attack in cfg.attacks and len(ds.spec.classnames) < needs:
-                raise ConfigError(f"{attack} needs at least {needs} classes and {dataset} has {len(ds.spec.classnames)}: use autoattack, which adapts, or apgd-ce.")
-    return {dataset: _ensemble_texts(ds.spec, cfg) for dataset, (ds, _) in tests.items()} if 'ensemble' in cfg.attacks else {}
-
-def _ensemble_target(members: int, described: int, classes: int) -> str:
-    "What the ensemble attack's row says it attacked: never a per-class count that some classes did not have."
-    if described == classes: return f'{members} descriptions per class'
-    return f'{members} members; descriptions for {described} of {classes} classes, prompt templates for the others'
-
-def _superclass_targets(cm, spec) -> list[tuple[str, ZeroShotClassifier, torch.Tensor]]:
-    "For each tree and level above the classes: (name, superclass classifier, superclass label of each class)."
-    out = []
-    for name in spec.hierarchies:
-        tree = Hierarchy.load(name)
-        for level in range(1, tree.n_levels):
-            nodes = tree.nodes_at(level)
-            clf = ZeroShotClassifier(cm, text_bank(cm, nodes, spec.templates), 100.0, nodes)
-            out.append((f'{name}@{level}', clf, torch.as_tensor(tree.labels_at(level, spec.classnames))))
-    return out
-
-def _say(message: str, progress: bool) -> None:
-    "A sentence for the notebook (with `progress`) and the terminal running papermill."
-    if progress: print(message, flush=True)
-    to_terminal(message)
+        for entry in entries: entry.check_classes(dataset, len(ds.spec.classnames))
+    if not any(e.needs == 'descriptions' for e in entries): return {}
+    return {dataset: _ensemble_texts(ds.spec, cfg) for dataset, (ds, _) in tests.items()}
 
 # %% ../nbs/08_evaluation.ipynb
 def evaluate(model: str = 'embedded',           # a run folder, a checkpoint file, a zoo model or an open_clip architecture
@@ -327,12 +236,12 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     saying `finished=False`."""
     cfg = (config or EvalConfig()).validate()
     device = resolve_device(cfg.device)
-    _check_model_path(model)
+    check_model_path(model)
     if out is not None: check_writable(out)   # before any model or data is loaded
     cm, info = load_for_evaluation(model, pretrained, device, trust_unverified=cfg.trust_unverified)
     if label is not None: info['model'] = label
     if not info['finished']:
-        _say(f"Warning: {model} is an unfinished training run ({unfinished_training(model)}), so its rows say finished=False: "
+        say(f"Warning: {model} is an unfinished training run ({unfinished_training(model)}), so its rows say finished=False: "
              f"finish the training (the same train command continues it) before comparing it with others.", True)
     cm.model.eval()
     tests = {name: _test_sample(name, cfg, cm.image_size) for name in cfg.datasets}   # every dataset checked first
@@ -348,60 +257,51 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     return df
 
 # %% ../nbs/08_evaluation.ipynb
+def _budget(cfg: EvalConfig) -> AttackBudget:
+    "The attack settings of a resolved `cfg`, as every registered attack reads them."
+    return AttackBudget(norm=cfg.norm, steps=cfg.steps, step_size=cfg.step_size, aa_steps=cfg.aa_steps,
+                        aa_restarts=cfg.aa_restarts, aa_components=cfg.aa_components, seed=cfg.seed)
+
+def _row_base(info: dict, cfg: EvalConfig, name: str, ds, sample, cm, templates) -> dict:
+    "What every row of dataset `name` says besides its attack: the model, the threat model and the sample."
+    return {**info, 'dataset': name, 'classes': len(ds.spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
+            'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
+            'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
+            'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
+            'trust_unverified': cfg.trust_unverified}
+
+def _evaluate_dataset(cm, info: dict, cfg: EvalConfig, name: str, ds, sample, descriptions, progress: bool) -> tuple[list[dict], list[str]]:
+    """The rows of one dataset: clean, then every attack of `cfg` by its registry entry, each of its runs (one per
+    epsilon, and per target where it has several) one row; an attack that cannot run here is listed as skipped."""
+    (x, y), templates = images_and_labels(sample), cfg.templates(name, ds.spec)
+    clf = ZeroShotClassifier.from_dataset(cm, ds.spec, templates=templates)
+    base, rows, skipped, budget = _row_base(info, cfg, name, ds, sample, cm, templates), [], [], _budget(cfg)
+    def record(attack, eps, make_adv, **settings):
+        start = time.time()
+        r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
+        rows.append({**base, 'attack': attack, 'eps': eps, **settings, 'accuracy': 100 * r['accuracy'],
+                     'correct': r['correct'], 'n': r['n'], 'seconds': round(time.time() - start, 2)})
+        say(f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})", progress)
+    record('none', 0.0, None)
+    for attack in cfg.attacks:
+        entry = get_attack(attack)
+        runs = entry.plan(AttackTarget(cm, clf, ds.spec, descriptions), budget, cfg.epsilons_of(attack))
+        if isinstance(runs, str): skipped.append(f'{name}: {attack} ({runs})'); continue
+        for run in runs: record(attack, run.eps, run.make_adversarial, **run.settings)
+    return rows, skipped
+
+# %% ../nbs/08_evaluation.ipynb
 def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: dict, folder, done: pd.DataFrame,
                        evaluated: dict, progress: bool) -> tuple[list[dict], list[str]]:
     "The rows of every dataset in `tests` not already `done`, each dataset's written to `folder` (if any) as soon as it is evaluated."
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
     finished = set(done.dataset) if len(done) else set()
-    if progress and finished: print(f"continuing {folder}: {', '.join(sorted(finished))} already evaluated", flush=True)
-    to_terminal(f"{info['model']}: " + (f"results in {folder}" if folder is not None else 'evaluating') +
-                (f" ({len(finished)} of {len(tests)} datasets already evaluated)" if finished else ''))
+    say(f"{info['model']}: " + (f"results in {folder}" if folder is not None else 'evaluating') +
+        (f" ({len(finished)} of {len(tests)} datasets already evaluated: {', '.join(sorted(finished))})" if finished else ''), progress)
     for name, (ds, sample) in tests.items():
         if name in finished: continue
-        spec, (x, y) = ds.spec, images_and_labels(sample)
-        templates = cfg.templates(name, spec)
-        clf = ZeroShotClassifier.from_dataset(cm, spec, templates=templates)
-        base = {**info, 'dataset': name, 'classes': len(spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
-                'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
-                'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
-                'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
-                'trust_unverified': cfg.trust_unverified}
-        def record(attack, eps, make_adv, **settings):
-            start = time.time()
-            r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
-            rows.append({**base, 'attack': attack, 'eps': eps, **settings, 'accuracy': 100 * r['accuracy'],
-                         'correct': r['correct'], 'n': r['n'], 'seconds': round(time.time() - start, 2)})
-            _say(f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})", progress)
-        record('none', 0.0, None)
-        for attack in cfg.attacks:
-            eps_list = cfg.epsilons_of(attack)
-            if attack in ('pgd', 'cw') + _APGD:
-                for eps in eps_list:
-                    pgd_like = attack in ('pgd', 'cw')
-                    ac = AttackConfig('pgd' if attack == 'cw' else attack, cfg.norm, eps, cfg.steps if pgd_like else cfg.aa_steps,
-                                      _step(cfg, eps) if pgd_like else None, restarts=1 if pgd_like else cfg.aa_restarts,
-                                      objective='cw' if attack == 'cw' else 'ce', seed=cfg.seed, components=tuple(cfg.aa_components))
-                    ran = {'autoattack': '+'.join(aa_plan(cfg.aa_components, len(spec.classnames))),
-                           'apgd-t': f'apgd-t, {min(9, len(spec.classnames) - 1)} targets'}
-                    record(attack, eps, lambda xb, yb, ac=ac: ac.run(clf, xb, yb), steps=ac.steps,
-                           step_size=ac.describe()['step_size'] if pgd_like else None, restarts=1 if attack == 'apgd-t' else ac.restarts,
-                           target=ran.get(attack, 'classes'))
-            elif attack == 'ensemble':
-                if ensemble[name] is None: skipped.append(f'{name}: ensemble (no descriptions)'); continue
-                texts, described = ensemble[name]
-                dclf = ZeroShotClassifier.from_dataset(cm, spec, descriptions=texts)
-                for eps in eps_list:
-                    record(attack, eps, lambda xb, yb, eps=eps: _pgd(EnsembleCrossEntropy(dclf, yb), xb, eps, cfg, cm),
-                           steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, described_classes=described,
-                           target=_ensemble_target(len(dclf.members), described, len(spec.classnames)))
-            else:
-                targets = _superclass_targets(cm, spec)
-                if not targets: skipped.append(f'{name}: superclass (no class tree)'); continue
-                for tree, sclf, up in targets:
-                    up = up.to(cm.device)
-                    for eps in eps_list:
-                        record(attack, eps, lambda xb, yb, eps=eps, sclf=sclf, up=up: _pgd(MultiLevel([sclf], [up[yb]]), xb, eps, cfg, cm),
-                               steps=cfg.steps, step_size=_step(cfg, eps), restarts=1, target=tree)
+        new_rows, new_skipped = _evaluate_dataset(cm, info, cfg, name, ds, sample, ensemble.get(name), progress)
+        rows += new_rows; skipped += new_skipped
         if folder is not None:   # this dataset's rows are safe on disk before the next one starts
             partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
             _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=evaluated)
@@ -411,16 +311,11 @@ def _fingerprint(checkpoint: str) -> str | None:
     "The SHA-256 of a weights file (None for a model that is not one file): the same weights on any machine, other weights when rewritten."
     return 'sha256:' + file_sha256(checkpoint) if Path(checkpoint).is_file() else None   # remembered: a zoo file is read once
 
-def _step(cfg: EvalConfig, eps: float) -> float: return cfg.step_size if cfg.step_size is not None else eps / 4
-
-def _pgd(objective, x, eps, cfg, cm):
-    gen = torch.Generator(device=x.device).manual_seed(cfg.seed)
-    return pgd(objective, x, eps / 255, cfg.steps, _step(cfg, eps) / 255, cfg.norm, model=cm.model, generator=gen)
-
 # %% ../nbs/08_evaluation.ipynb
 def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], name: str = 'eval') -> Path:
-    """Write `results.csv` and `results.json` (with the evaluation config, or configs when the table joins several
-    evaluations) into a new folder `out/name`, never overwriting an earlier evaluation."""
+    """Write `results.csv` and `results.json` (with the evaluation config resolved, or configs when the table joins
+    several evaluations) into a new folder `out/name`, never overwriting an earlier evaluation."""
+    config = [c.validate() for c in config] if isinstance(config, (list, tuple)) else config.validate()
     folder = new_run_dir(out, name)
     _write_results(folder, df, config, complete=True)
     return folder
@@ -434,358 +329,3 @@ def load_results(paths) -> pd.DataFrame:
         if not found: raise MissingResourceError(f"No results.csv in {p}: evaluate a model first.")
         frames += [check_rows(pd.read_csv(f), f) for f in found]
     return pd.concat(frames, ignore_index=True)
-
-# %% ../nbs/08_evaluation.ipynb
-def _order(models: pd.DataFrame) -> list[str]:
-    "Original models first, then the rest by name."
-    firsts = models[models.method == 'none'].model.unique().tolist()
-    return firsts + sorted(m for m in models.model.unique() if m not in firsts)
-
-def summary(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.DataFrame:
-    "Models x (clean mean, robust mean, robust per dataset) for `attack` at `eps`, with the sample counts."
-    clean = df[df.attack == 'none'].pivot_table(index='model', columns='dataset', values='accuracy')
-    sel = df[(df.attack == attack) & (df.eps == eps)]
-    if sel.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
-    robust = sel.pivot_table(index='model', columns='dataset', values='accuracy', aggfunc='min')  # several targets: the worst
-    out = pd.DataFrame({'method': df.groupby('model').method.first(), 'clean': clean.mean(axis=1), 'robust': robust.mean(axis=1)})
-    out = out.join(robust.add_prefix('robust ')).join(df[df.attack == 'none'].groupby('model').n.sum().rename('n clean'))
-    return out.loc[[m for m in _order(df) if m in out.index]].round(1)
-
-def markdown_table(table: pd.DataFrame) -> str:
-    "A GitHub markdown table (pandas' own needs the tabulate package)."
-    cols = ['model'] + list(table.columns)
-    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
-    for model, row in table.iterrows():
-        lines.append('| ' + ' | '.join([str(model)] + [f'{v:.1f}' if isinstance(v, float) else str(v) for v in row]) + ' |')
-    return '\n'.join(lines)
-
-# %% ../nbs/08_evaluation.ipynb
-Z95 = 1.959963984540054   # the standard normal's 97.5% quantile: two-sided 95% intervals
-ORIGINAL = 'original (no fine-tuning)'   # how tables and figures name the `none` method, the reference row
-
-def wilson_interval(correct, n, z: float = Z95) -> tuple[float, float]:
-    "The Wilson score interval of the proportion `correct / n`, in percent (95% by default)."
-    correct, n = np.asarray(correct, dtype=float), np.asarray(n, dtype=float)
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * (centre - half), 100 * (centre + half)
-
-def _mean_variance(p, n):
-    """Variance (in %²) of the mean over datasets of independent proportions `p` (fractions) of `n` images each, the last
-    axis being the datasets; plus-four (two more correct and two more wrong images), so never zero at 0% or 100%."""
-    q = (p * n + 2) / (n + 4)
-    return 100 ** 2 * (q * (1 - q) / (n + 4)).sum(axis=p.ndim - 1) / p.shape[-1] ** 2
-
-def _worst(rows: pd.DataFrame) -> pd.DataFrame:
-    "One row per model and dataset: the one with the lowest accuracy (the worst target of an attack with several)."
-    return rows.sort_values('accuracy').groupby(['model', 'dataset'], as_index=False).first()
-
-def _check_complete(rows: pd.DataFrame) -> None:
-    "Every model has every dataset: a mean over fewer datasets would not compare."
-    missing = sorted({(m, d) for m in set(rows.model) for d in set(rows.dataset)} - set(zip(rows.model, rows.dataset)))
-    if missing: raise ConfigError(f"Not every model was evaluated on every dataset (missing: {missing[:3]}): a mean over other datasets would not compare.")
-
-def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0) -> pd.DataFrame:
-    """Models x (method, base, mean clean and robust accuracy over the datasets with 95% half-widths, then per dataset
-    clean and robust accuracy with their 95% Wilson intervals and the sample count), for `attack` at `eps`, the most
-    robust first. Datasets the attack did not run on are left out of both means (`attrs['left_out']`); a model whose
-    rows say `finished=False` (its training did not finish) is labelled '(unfinished)'."""
-    robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
-    if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
-    clean = _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])
-    models = [m for m in _order(df) if m in set(robust.model)]
-    _check_complete(robust)
-    out = df.groupby('model')[['method', 'base_model']].first().loc[models].rename(columns={'base_model': 'base'})
-    for kind, rows in (('clean', clean), ('robust', robust)):
-        p = rows.pivot_table(index='model', columns='dataset', values='accuracy').loc[models] / 100
-        n = rows.pivot_table(index='model', columns='dataset', values='n').loc[models]
-        out[kind] = 100 * p.mean(axis=1)
-        out[f'{kind} ±'] = Z95 * np.sqrt(_mean_variance(p, n))   # plus-four: nonzero width at 0% and 100%, as Wilson's
-    for dataset in sorted(set(robust.dataset)):
-        for kind, rows in (('clean', clean), ('robust', robust)):
-            r = rows[rows.dataset == dataset].set_index('model').loc[models]
-            lo, hi = wilson_interval(r.correct, r.n)
-            out[f'{dataset} {kind}'] = r.accuracy
-            out[f'{dataset} {kind} 95% CI'] = [f'{a:.1f}-{b:.1f}' for a, b in zip(lo, hi)]
-        out[f'{dataset} n'] = r.n.astype(int)
-    out = out.sort_values('robust', ascending=False, kind='stable')
-    if 'finished' in df:   # a run whose training did not finish is ranked only when asked for, and says so
-        late = set(df.model[df.finished.eq(False)])
-        out.index = pd.Index([f'{m} (unfinished)' if m in late else m for m in out.index], name='model')
-    out.attrs.update(attack=attack, eps=eps, left_out=sorted(set(df.dataset) - set(robust.dataset)))
-    return out.round(1)
-
-def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0):
-    "Mean robust against mean clean accuracy, one point per model, with 95% confidence intervals as error bars."
-    import matplotlib.pyplot as plt
-    t = leaderboard(df, attack, eps)
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for method, group in t.groupby('method', sort=False):
-        ax.errorbar(group.clean, group.robust, xerr=group['clean ±'], yerr=group['robust ±'], fmt='o', capsize=3,
-                    label=ORIGINAL if method == 'none' else method)
-    for model, r in t.iterrows(): ax.annotate(model, (r.clean, r.robust), textcoords='offset points', xytext=(5, 4), fontsize=8)
-    n, datasets = int(df[df.attack == 'none'].n.min()), t.filter(like=' n').shape[1]
-    ax.set(xlabel=f'clean accuracy (%, mean over {datasets} datasets)', ylabel=f'robust accuracy (%, {attack} eps {eps:g}/255)',
-           title=f'Robust versus clean accuracy: {t.shape[0]} models,\n{n}+ test images per dataset, 95% confidence intervals')
-    ax.legend(title='method', loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
-    return _finish(fig, path)
-
-# %% ../nbs/08_evaluation.ipynb
-_GROUPS = ('seen', 'unseen')
-
-def _t95(dof: float) -> float:
-    from scipy.stats import t
-    return float(t.ppf(0.975, dof)) if np.isfinite(dof) else Z95
-
-def _group_stats(rows: pd.DataFrame) -> dict:
-    "Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean."
-    # an untrained model (the original) has no seed, nor do rows without seeds at all: each is one run
-    rows = rows.assign(train_seed=rows.train_seed.fillna(0) if 'train_seed' in rows else 0)
-    per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='accuracy')
-    seeds = per_seed.mean(axis=1)
-    per_dataset = rows.groupby('dataset')[['accuracy', 'n']].mean()   # accuracy averaged over the seeds
-    training = seeds.var(ddof=1) / len(seeds) if len(seeds) > 1 else 0.0
-    return {'mean': seeds.mean(), 'training': training, 'seeds': len(seeds),
-            'image': _mean_variance(per_dataset.accuracy / 100, per_dataset.n), 'images': per_dataset.n.sum()}
-
-def _dof(parts: list[tuple[float, float]]) -> float:
-    "Welch-Satterthwaite degrees of freedom of a sum of variances, each with its own degrees of freedom."
-    total = sum(v for v, _ in parts)
-    denominator = sum(v * v / d for v, d in parts if v > 0)
-    return total * total / denominator if denominator > 0 else float('inf')
-
-def _parts(s: dict) -> list[tuple[float, float]]: return [(s['training'], max(1, s['seeds'] - 1)), (s['image'], s['images'] - 1)]
-
-def _half_width(parts: list[tuple[float, float]]) -> float:
-    "95% half-width of a sum of independent variances: the t quantile at its Welch-Satterthwaite degrees of freedom."
-    return _t95(_dof(parts)) * np.sqrt(sum(v for v, _ in parts))
-
-def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: float = 1.0, reference: str = 'tecoa') -> pd.DataFrame:
-    """Methods x (clean and robust accuracy on the `seen` datasets and on the others, each as the mean over datasets and
-    seeds with its 95% half-width, and the difference from `reference` marked where significant), for `attack` at
-    `eps`. `df` holds every run's rows, with its training seed in a `train_seed` column."""
-    if 'train_seed' not in df: raise ConfigError("These results have no train_seed column: seed_summary compares runs trained with several seeds.")
-    robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
-    if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
-    rows = {'robust': robust, 'clean': _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])}
-    unknown = sorted(set(seen) - set(robust.dataset))
-    if unknown: raise ConfigError(f"Seen datasets {unknown} have no {attack} rows at eps {eps:g}; the datasets here: {sorted(set(robust.dataset))}.")
-    groups = {'seen': sorted(seen), 'unseen': sorted(set(robust.dataset) - set(seen))}
-    methods = list(dict.fromkeys(df.drop_duplicates('model').set_index('model').method.loc[[m for m in _order(df) if m in set(robust.model)]]))
-    if reference not in methods: raise ConfigError(f"The reference method {reference!r} is not in these results ({', '.join(methods)}).")
-    stats = {}
-    for kind, r in rows.items():   # each run's rows carry its method and training seed
-        for group, datasets in groups.items():
-            if not datasets: continue
-            for method in methods: stats[method, kind, group] = _group_stats(r[(r.method == method) & r.dataset.isin(datasets)])
-    out = pd.DataFrame(index=pd.Index(methods, name='method'))
-    out['seeds'] = [stats[m, 'robust', next(g for g in _GROUPS if groups[g])]['seeds'] for m in methods]
-    for group in _GROUPS:
-        if not groups[group]: continue
-        for kind in ('clean', 'robust'):
-            col = f'{kind} {group}'
-            out[col] = [stats[m, kind, group]['mean'] for m in methods]
-            out[f'{col} ±'] = [_half_width(_parts(stats[m, kind, group])) for m in methods]
-            marks = []
-            for m in methods:
-                a, b = stats[m, kind, group], stats[reference, kind, group]
-                diff, half = a['mean'] - b['mean'], _half_width(_parts(a) + _parts(b))
-                marks.append('' if m == reference or abs(diff) <= half else ('▲' if diff > 0 else '▼'))
-            out[f'{col} vs {reference}'] = marks
-    out.attrs.update(groups=groups, attack=attack, eps=eps, reference=reference,
-                     images={d: int(robust[robust.dataset == d].n.min()) for d in sorted(set(robust.dataset))})
-    return out.round(1)
-
-def seed_table_markdown(table: pd.DataFrame) -> str:
-    "`seed_summary` as a README table: mean ± half-width with the significance mark, one column per group and kind."
-    cols = [c for c in table.columns if c.startswith(('clean ', 'robust ')) and not c.endswith('±') and ' vs ' not in c]
-    names = {'none': ORIGINAL}
-    lines = ['| method | seeds | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 2)]
-    for method, r in table.iterrows():
-        cells = [f"{r[c]:.1f} ± {r[c + ' ±']:.1f} {r[c + ' vs ' + table.attrs['reference']]}".rstrip() for c in cols]
-        lines.append(f"| {names.get(method, method)} | {r.seeds} | " + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
-
-# %% ../nbs/08_evaluation.ipynb
-def model_spec(text: str) -> tuple[str, str | None]:
-    """(model, pretrained) for one entry of a model list: `ARCH/WEIGHTS` (ViT-B-32/openai, ViT-B-32/w.pt) is an
-    open_clip architecture and its weights; anything else (zoo name, run folder, file, hub id) is the model itself."""
-    import open_clip
-    text = text.strip()
-    head, _, rest = text.partition('/')
-    if rest and head in open_clip.list_models() and not Path(text).exists(): return head, rest
-    return text, None
-
-def _folder_name(text: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '-', text).strip('-.') or 'model'
-
-def _unfinished_entry(text: str, rows: pd.DataFrame | None) -> str | None:
-    "Why an entry of a model list is an unfinished training run (None when it is not): a run folder, or rows read back that say so."
-    if rows is not None:
-        return 'evaluated before its training finished' if 'finished' in rows and rows.finished.eq(False).any() else None
-    path = Path(text)
-    return unfinished_training(path) if _is_run_folder(path) and (path / 'best.safetensors').is_file() else None
-
-# %% ../nbs/08_evaluation.ipynb
-def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True,
-                    include_unfinished: bool = False) -> pd.DataFrame:
-    """The rows of every model in `models` (`model_spec` entries) under one `config`, each evaluated into its own folder
-    under `out` (a finished evaluation of the same model and config there is read, an unfinished one continued).
-    Unfinished training runs are left out (`attrs['left_out']`, and a printed sentence) unless `include_unfinished`."""
-    cfg = (config or EvalConfig()).validate()
-    if not models: raise ConfigError("No models to evaluate: give a comma-separated list (zoo names, run folders, ViT-B-32/openai, ...).")
-    twice = sorted({m for m in models if models.count(m) > 1})
-    if twice: raise ConfigError(f"{twice[0]} is listed twice: list each model once.")
-    check_writable(out)   # before any model loads; it is made by the first file written there
-    read = {text: _finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
-    unfinished = {text: why for text in models if (why := _unfinished_entry(text, read.get(text)))}
-    if unfinished and not include_unfinished:
-        if len(unfinished) == len(models):
-            raise ConfigError(f"Every model listed is an unfinished training run ({'; '.join(f'{t}: {w}' for t, w in unfinished.items())}): "
-                              f"finish the training, or rank them anyway, marked, with include_unfinished=True (-p include_unfinished True).")
-        _say(f"Left out as unfinished training runs: {'; '.join(f'{t} ({w})' for t, w in unfinished.items())}; "
-             f"include_unfinished=True (-p include_unfinished True) ranks them too, marked.", progress)
-        models = [m for m in models if m not in unfinished]
-    labels = {}
-    for text in models:   # all of them load, and their labels are known, before any attack runs
-        if text in read: labels[text] = read[text].model.iloc[0]; continue
-        cm, info = load_for_evaluation(*model_spec(text), trust_unverified=cfg.trust_unverified)
-        del cm
-        labels[text] = info['model']
-    clash = {label for label in labels.values() if list(labels.values()).count(label) > 1}
-    labels = {text: text if label in clash and text not in read else label for text, label in labels.items()}   # runs/a/saft, runs/b/saft
-    repeated = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
-    if repeated: raise ConfigError(f"Two entries would both be labelled {repeated[0]!r} in the table: list each model once.")
-    def rows_of(text):
-        if text in read: return read[text]
-        model, pretrained = model_spec(text)
-        return evaluate(model, cfg, pretrained, progress, out, _folder_name(text), reuse=True, label=labels[text])
-    frames = [rows_of(text) for text in models]
-    rows = pd.concat(frames, ignore_index=True)
-    rows.attrs['folders'] = [str(Path(text)) if text in read else f.attrs['folder'] for text, f in zip(models, frames)]
-    rows.attrs['left_out'] = {} if include_unfinished else unfinished
-    return rows
-
-def _finished_evaluation(folder: Path, cfg: EvalConfig) -> pd.DataFrame:
-    "The rows of an evaluation folder given in a model list (evaluated elsewhere), if it is finished and under `cfg`."
-    saved = _read_record(folder / 'results.json')
-    if not saved.get('complete'):
-        raise ConfigError(f"{folder} is an unfinished evaluation: run the same command again to finish it, then list it.")
-    if not _same_config(saved.get('config'), cfg):
-        raise ConfigError(f"{folder} was evaluated under another configuration than this one (protocol {saved.get('config', {}).get('protocol')!r}): "
-                          f"evaluate the model here instead.")
-    return pd.DataFrame(saved['rows'])
-
-# %% ../nbs/08_evaluation.ipynb
-def _units(df: pd.DataFrame) -> str:
-    "What a figure's points are: methods, over their training seeds, where the rows have a train_seed column; else models."
-    return 'method' if 'train_seed' in df else 'model'
-
-def _unit_names(df: pd.DataFrame, by: str) -> dict:
-    "Unit -> its label, the original model first: 'original (no fine-tuning)' for the method none (and a model named none)."
-    first = dict(zip(df[by], df.method))   # the unit's method
-    order = [u for u in first if first[u] == 'none'] + sorted(u for u in first if first[u] != 'none')
-    return {u: ORIGINAL if first[u] == 'none' and (by == 'method' or u == 'none') else str(u) for u in order}
-
-def _dataset_groups(datasets, seen) -> dict:
-    """{'seen': [...], 'unseen': [...]} when the fine-tuning datasets are given, else {'all': [...]}. A seen dataset
-    that was not evaluated has no panel (every evaluated one is then unseen); a name no dataset has is an error."""
-    datasets = sorted(set(datasets))
-    if seen is None: return {'all': datasets}
-    for name in seen: get_spec(name)   # a misspelled name stops here, listing the known ones
-    return {g: d for g, d in (('seen', sorted(set(seen) & set(datasets))), ('unseen', [d for d in datasets if d not in seen])) if d}
-
-def _group_title(group: str, datasets: list) -> str:
-    short = ', '.join(d.removeprefix('suite-') for d in datasets)
-    return {'seen': f'seen in fine-tuning ({short})', 'unseen': f'unseen: mean of {len(datasets)} label spaces',
-            'all': f'mean of {len(datasets)} datasets'}[group]
-
-def _mean_ci(rows: pd.DataFrame) -> tuple[float, float]:
-    "Mean accuracy over the datasets (and training seeds) of `rows`, one row per run and dataset, and its 95% half-width."
-    s = _group_stats(rows)
-    return s['mean'], _half_width(_parts(s))
-
-def _ci_note(rows: pd.DataFrame, by: str) -> str:
-    seeds = rows.groupby(by).train_seed.nunique().max() if 'train_seed' in rows else 1
-    n = int(rows.n.min())
-    spread = f'training seeds ({seeds} per method) and test images' if seeds > 1 else 'test images'
-    return f'n = {n} test images per label space; bars: 95% confidence intervals over {spread}'
-
-def _legend_outside(fig, axes, by: str) -> None:
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc='upper left', bbox_to_anchor=(1.0, 0.93), frameon=False, title=by)
-
-def plot_tradeoff(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, seen: list[str] | None = None):
-    """Mean robust against mean clean accuracy, one point per model (or method, over its seeds) with 95% intervals both
-    ways; with `seen` (the fine-tuning label spaces), one panel for them and one for the unseen ones."""
-    import matplotlib.pyplot as plt
-    robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
-    if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
-    clean = _worst(df[(df.attack == 'none') & df.dataset.isin(set(robust.dataset))])
-    _check_complete(robust); _check_complete(clean)
-    by, groups = _units(df), _dataset_groups(robust.dataset, seen)
-    names = _unit_names(robust, by)
-    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.4), squeeze=False)
-    for ax, (group, datasets) in zip(axes[0], groups.items()):
-        for i, (unit, label) in enumerate(names.items()):
-            pick = lambda r: r[(r[by] == unit) & r.dataset.isin(datasets)]
-            (c, c_half), (r, r_half) = _mean_ci(pick(clean)), _mean_ci(pick(robust))
-            ax.errorbar(c, r, xerr=c_half, yerr=r_half, fmt='s' if label == ORIGINAL else 'o', ms=7, capsize=3,
-                        color='black' if label == ORIGINAL else f'C{i % 10}', label=label)
-        ax.set(title=_group_title(group, datasets), xlabel='clean accuracy (%)', ylabel=f'robust accuracy (%), {attack} at {eps:g}/255')
-        ax.grid(alpha=.3)
-    _legend_outside(fig, axes[0], by)
-    fig.suptitle(f'Robust versus clean accuracy\n{_ci_note(robust, by)}', fontsize=10)
-    return _finish(fig, path)
-
-def plot_epsilon_curves(df: pd.DataFrame, path=None, attack: str = 'pgd', seen: list[str] | None = None):
-    """Mean accuracy against epsilon (0: clean), one line per model (or method, over its seeds) with 95% intervals; with
-    `seen`, the fine-tuning label spaces and the unseen ones in panels of their own."""
-    import matplotlib.pyplot as plt
-    attacked = df[df.attack == attack]
-    if attacked.empty: raise ConfigError(f"No rows for attack {attack!r} in these results.")
-    rows = pd.concat([_worst(df[(df.attack == 'none') & df.dataset.isin(set(attacked.dataset))]).assign(eps=0.0)]
-                     + [_worst(attacked[attacked.eps == e]) for e in sorted(attacked.eps.unique())], ignore_index=True)
-    for e in sorted(rows.eps.unique()): _check_complete(rows[rows.eps == e])
-    by, groups = _units(df), _dataset_groups(attacked.dataset, seen)
-    names, epsilons = _unit_names(rows, by), sorted(rows.eps.unique())
-    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.4), squeeze=False, sharey=True)
-    for ax, (group, datasets) in zip(axes[0], groups.items()):
-        for i, (unit, label) in enumerate(names.items()):
-            points = [_mean_ci(rows[(rows[by] == unit) & rows.dataset.isin(datasets) & (rows.eps == e)]) for e in epsilons]
-            shift = (i - (len(names) - 1) / 2) * 0.012 * max(epsilons)   # side by side, so that the bars stay readable
-            ax.errorbar([e + shift for e in epsilons], [m for m, _ in points], yerr=[h for _, h in points], marker='o', ms=4,
-                        capsize=2, lw=1.8 if label == ORIGINAL else 1.2, ls='--' if label == ORIGINAL else '-',
-                        color='black' if label == ORIGINAL else f'C{i % 10}', label=label)
-        ax.set(title=_group_title(group, datasets), xlabel=f'epsilon (1/255), {attack}; 0: clean', xticks=epsilons, ylim=(0, 100))
-        ax.grid(alpha=.3)
-    axes[0][0].set_ylabel('accuracy (%)')
-    _legend_outside(fig, axes[0], by)
-    fig.suptitle(f'Accuracy versus epsilon\n{_ci_note(rows, by)}', fontsize=10)
-    return _finish(fig, path)
-
-def plot_heatmap(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, seen: list[str] | None = None):
-    """Robust accuracy per model (or method, averaged over its seeds) and dataset; with `seen`, the fine-tuning label
-    spaces first, marked and set apart by a line."""
-    import matplotlib.pyplot as plt, seaborn as sns
-    sel = _worst(df[(df.attack == attack) & (df.eps == eps)])
-    if sel.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
-    by, groups = _units(df), _dataset_groups(sel.dataset, seen)
-    names = _unit_names(sel, by)
-    columns = [d for datasets in groups.values() for d in datasets]
-    grid = sel.pivot_table(index=by, columns='dataset', values='accuracy', aggfunc='mean').loc[list(names), columns]
-    grid.index = list(names.values())
-    grid.columns = [d.removeprefix('suite-') + (' (seen)' if d in groups.get('seen', []) else '') for d in columns]
-    fig, ax = plt.subplots(figsize=(0.95 * len(columns) + 4, 0.42 * len(names) + 2.2))
-    sns.heatmap(grid, annot=True, fmt='.0f', cmap='viridis', vmin=0, vmax=100, ax=ax, annot_kws={'fontsize': 10},
-                cbar_kws={'label': 'robust accuracy (%)', 'shrink': 0.8})
-    if 'seen' in groups and 'unseen' in groups: ax.axvline(len(groups['seen']), color='white', lw=4)
-    ax.set(xlabel='', ylabel='', title=f'Robust accuracy per label space, {attack} at {eps:g}/255\n{_ci_note(sel, by).split(";")[0]}')
-    ax.tick_params(axis='x', rotation=35); plt.setp(ax.get_xticklabels(), ha='right')
-    return _finish(fig, path)
-
-def _finish(fig, path):
-    fig.tight_layout()
-    if path is not None:   # legends outside the axes included; a kill leaves the previous figure, not half a file
-        with atomic_write(path) as tmp: fig.savefig(tmp, format=Path(path).suffix.lstrip('.') or 'png', dpi=130, bbox_inches='tight')
-    return fig
