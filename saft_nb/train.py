@@ -4,33 +4,35 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, difflib, json, math, multiprocessing, os, pickle, shutil, sys, time, warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import argparse, difflib, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 import open_clip
-import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from fastcore.basics import patch
+from fastcore.docments import docments
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .attacks import AttackConfig, pgd, random_start
+from .attacks import AttackConfig, default_step, pgd, random_start, robust_accuracy
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .core import FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor, to_terminal
-from .data import PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset, sample_subset
-from .evaluate import EvalConfig, evaluate, robust_accuracy
-from .methods import METHODS, MethodContext, get_method
-from .models import ClipModel, ZeroShotClassifier, _load_error_detail, load_model, read_torch_file, save_clip
+from .core import (FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor, load_plugins,
+                          loaded_plugins, say)
+from .data import (PERTURB_AT, add_datasets_dir, check_readable, data_root, get_spec, images_and_labels, load_dataset,
+                          sample_subset, spec_of)
+from .methods import METHODS, MethodContext, get_method, method_names
+from .loading import load_model
+from .models import ClipModel, ZeroShotClassifier, load_error_detail, read_torch_file, save_clip
 from .recipes import ResolvedConfig, check_prompts, load_recipe
 
 # %% auto 0
-__all__ = ['SCHEDULES', 'TrainConfig', 'validate_model', 'prepare_training', 'adversarial_loss', 'train', 'dry_run', 'cli',
-           'main', 'plot_training', 'run_grid']
+__all__ = ['SCHEDULES', 'PLUGIN_PARAMETERS', 'TrainConfig', 'config_parameters', 'validate_model', 'prepare_training',
+           'adversarial_loss', 'check_run_method', 'train', 'load_extensions', 'dry_run', 'cli', 'main']
 
 # %% ../nbs/07_training.ipynb
 SCHEDULES = ('cosine', 'constant')
@@ -39,12 +41,14 @@ _COUPLED = {'pretrained': 'model', 'train_steps': 'epochs', 'epochs': 'train_ste
 
 @dataclass
 class TrainConfig(ResolvedConfig):
-    method: str | None = None              # the method (None: the recipe's)
-    recipe: str = 'suite'                  # the training setup every field left None comes from (saft_nb/data/recipes/)
-    method_options: dict | None = None     # the method's own options, e.g. {'k': 5} for SAFT (merged over the recipe's)
-    model: str | None = None               # 'embedded', a saft-nb checkpoint file, a zoo model, an open_clip hub id, or an open_clip architecture (ViT-B-32)
-    pretrained: str | None = None          # an architecture's weights: a tag ('openai'), a local weights file, or 'random'
-    dataset: str | None = None             # the fine-tuning set; it needs 'train' and 'val' splits
+    """Everything a training run depends on. A field left None is resolved by `validate()`: from the `recipe`, else
+    from saft-nb's `suite` recipe, else from the method; `sources` then says where each value came from."""
+    method: str | None = None              # a registered method (saft_nb.methods.METHODS; None: the recipe's)
+    recipe: str = 'suite'                  # the training setup every field left None comes from: a recipe of saft_nb/data/recipes/
+    method_options: dict | None = None     # the method's own options, e.g. {'k': 5} for SAFT, merged over the recipe's (papermill: -y "method_options: {k: 5}")
+    model: str | None = None               # 'embedded', a saft-nb checkpoint file, a zoo model (fare2-vitl14), an open_clip hub id, or an open_clip architecture (ViT-B-32)
+    pretrained: str | None = None          # an architecture's weights: a tag ('openai'), a local weights file, or 'random' (asked for, never implied)
+    dataset: str | None = None             # the fine-tuning set: a suite label space or a registered real dataset, with 'train' and 'val' splits
     root: str | None = None                # folder of the real datasets (None: $SAFT_NB_DATA, else ./data)
     perturb_at: str | None = None          # 'native' or 'model': where the training attack's perturbation lives
     crop: float | None = None              # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224))
@@ -75,78 +79,99 @@ class TrainConfig(ResolvedConfig):
     trust_unverified: bool | None = None   # load a zoo model whose file does not match its recorded SHA-256 (recorded)
     _coupled = _COUPLED
 
-    def validate(self) -> 'TrainConfig':
-        """Resolve every field left None (recipe, suite, method; `sources` says which; again for fields edited since) and
-        check every field (clear errors)."""
-        self._resolve_if_changed()
-        check_choice('optimizer', self.optimizer, ['sgd', 'adamw']); check_choice('schedule', self.schedule, SCHEDULES)
-        check_choice('perturb_at', self.perturb_at, PERTURB_AT)
-        if self.epochs is not None and self.train_steps is not None:
-            raise ConfigError("Give epochs or train_steps, not both.")
-        for name in ('epochs', 'train_steps'):
-            if getattr(self, name) is not None: check_number(name, getattr(self, name), lo=1, integer=True)
-        for name in ('batch_size', 'val_n', 'val_attack_steps'): check_number(name, getattr(self, name), lo=1, integer=True)
-        for name in ('warmup_steps', 'seed', 'num_workers'): check_number(name, getattr(self, name), lo=0, integer=True)
-        check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
-        check_number('momentum', self.momentum, lo=0, hi=1); check_number('grad_clip', self.grad_clip, lo=0)
-        for name in ('bf16', 'random_start', 'skip_bad_images', 'trust_unverified'):
-            if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
-        if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
-        if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
-        for name in ('model', 'dataset', 'prompts', 'device'):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
-        check_prompts(self.prompts)
-        for name in ('pretrained', 'root'):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise ConfigError(f"{name} must be a string or None, got {getattr(self, name)!r}.")
-        if self.pretrained is None and self.model in open_clip.list_models():
-            coupled = self.sources['pretrained'].startswith('not set')
-            tags = ', '.join(open_clip.list_pretrained_tags_by_model(self.model)) or 'none known'
-            raise ConfigError(f"{self.model} needs weights: pass pretrained as one of its tags ({tags}), a local weights file, or 'random' "
-                              f"for an untrained model" + (f" ({self.sources['pretrained'][len('not set: '):]})." if coupled else "."))
-        self.training_attack().validate()
-        self.build_method().check(get_spec(self.dataset))
-        self._remember()
-        return self
+# %% ../nbs/07_training.ipynb
+@patch
+def build_method(self: TrainConfig):
+    "The method this training config names, built with its `method_options` (unknown options are an error naming the known ones)."
+    return get_method(self.method, **(self.method_options or {}))
 
-    def _fill(self, given: dict, values: dict, sources: dict) -> None:
-        "The resolved values, with the recipe's method options merged under the given ones and the method's own defaults."
-        if not isinstance(given.get('method_options'), (dict, type(None))): raise ConfigError(f"method_options must be a dict, got {given['method_options']!r}.")
-        recipe = load_recipe(self.recipe)
-        # a recipe's method options are its own method's; given options are merged over them
-        own = recipe['settings'].get('method_options') if values['method'] == recipe['settings'].get('method', {}).get('value') else None
-        options = given.get('method_options')
-        if own and own['value']:
-            values['method_options'] = {**own['value'], **(options or {})}
-            if options: sources['method_options'] = f"recipe {self.recipe}, with {sorted(options)} given: {own['source']}"
-        elif options is None:
-            values['method_options'], sources['method_options'] = {}, f"method {values['method']}'s defaults"
-        for n, v in values.items(): setattr(self, n, v)
-        check_choice('method', self.method, sorted(METHODS))
-        method = self.build_method()
-        if self.epochs is None and self.train_steps is None:   # neither given nor in the recipe
-            self.epochs, sources['epochs'] = method.epochs, f"method {self.method}'s default (Method.epochs)"
-        for name, default in (('eps', 'eps'), ('attack_steps', 'steps'), ('step_size', 'step_size'), ('attack_momentum', 'momentum')):
-            if values[name] is None:
-                setattr(self, name, getattr(method.attack, default)); sources[name] = f"method {self.method}'s training attack"
-        if values['step_size'] is None and self.eps != method.attack.eps:
-            # a method's attack is its steps and its step as a share of eps: at another eps the step scales with it
-            self.step_size = method.attack.step_size * self.eps / method.attack.eps
-            sources['step_size'] = (f"method {self.method}'s training attack ({method.attack.step_size:g} at eps {method.attack.eps:g}), "
-                                    f"scaled to eps {self.eps:g}")
+@patch
+def templates(self: TrainConfig, spec) -> list[str]:
+    "The training prompts for the classes of dataset `spec`: its template ensemble, or the one template `prompts` gives."
+    return list(spec.templates) if self.prompts == 'templates' else [self.prompts]
 
-    def build_method(self):
-        "The configured method, with its options checked."
-        return get_method(self.method, **(self.method_options or {}))
+@patch
+def training_attack(self: TrainConfig) -> AttackConfig:
+    "The training attack of this config: PGD in the method's norm, at `eps` with `attack_steps` of `step_size` (1/255 units)."
+    return AttackConfig('pgd', self.build_method().attack.norm, self.eps, self.attack_steps, self.step_size,
+                        momentum=self.attack_momentum, random_init=self.random_start)
 
-    def templates(self, spec) -> list[str]:
-        "The training prompts for `spec`'s classes."
-        return list(spec.templates) if self.prompts == 'templates' else [self.prompts]
+# %% ../nbs/07_training.ipynb
+@patch
+def _fill(self: TrainConfig, given: dict, values: dict, sources: dict) -> None:
+    "The resolved values, with the recipe's method options merged under the given ones and the method's own defaults."
+    if not isinstance(given.get('method_options'), (dict, type(None))): raise ConfigError(f"method_options must be a dict, got {given['method_options']!r}.")
+    recipe = load_recipe(self.recipe)
+    # a recipe's method options are its own method's; given options are merged over them
+    own = recipe['settings'].get('method_options') if values['method'] == recipe['settings'].get('method', {}).get('value') else None
+    options = given.get('method_options')
+    if own and own['value']:
+        values['method_options'] = {**own['value'], **(options or {})}
+        if options: sources['method_options'] = f"recipe {self.recipe}, with {sorted(options)} given: {own['source']}"
+    elif options is None:
+        values['method_options'], sources['method_options'] = {}, f"method {values['method']}'s defaults"
+    for n, v in values.items(): setattr(self, n, v)
+    check_choice('method', self.method, method_names())
+    method = self.build_method()
+    if self.epochs is None and self.train_steps is None:   # neither given nor in the recipe
+        self.epochs, sources['epochs'] = method.epochs, f"method {self.method}'s default (Method.epochs)"
+    for name, default in (('eps', 'eps'), ('attack_steps', 'steps'), ('step_size', 'step_size'), ('attack_momentum', 'momentum')):
+        if values[name] is None:
+            setattr(self, name, getattr(method.attack, default)); sources[name] = f"method {self.method}'s training attack"
+    if values['step_size'] is None and self.eps != method.attack.eps:
+        # a method's attack is its steps and its step as a share of eps: at another eps the step scales with it
+        self.step_size = method.attack.step_size * self.eps / method.attack.eps
+        sources['step_size'] = (f"method {self.method}'s training attack ({method.attack.step_size:g} at eps {method.attack.eps:g}), "
+                                f"scaled to eps {self.eps:g}")
 
-    def training_attack(self) -> AttackConfig:
-        "The training attack (1/255 units)."
-        return AttackConfig('pgd', self.build_method().attack.norm, self.eps, self.attack_steps, self.step_size,
-                            momentum=self.attack_momentum, random_init=self.random_start)
+# %% ../nbs/07_training.ipynb
+@patch
+def _check(self: TrainConfig) -> TrainConfig:
+    """Resolve, in place, every field of this training config left None (from its recipe, the `suite` recipe, or the
+    method; `sources` says which; fields edited since the last call are resolved again), then check every field: a
+    wrong value raises a `ConfigError` naming the field and what it may be. `validate()` calls it on a copy."""
+    self._resolve_if_changed()
+    check_choice('optimizer', self.optimizer, ['sgd', 'adamw']); check_choice('schedule', self.schedule, SCHEDULES)
+    check_choice('perturb_at', self.perturb_at, PERTURB_AT)
+    if self.epochs is not None and self.train_steps is not None:
+        raise ConfigError("Give epochs or train_steps, not both.")
+    for name in ('epochs', 'train_steps'):
+        if getattr(self, name) is not None: check_number(name, getattr(self, name), lo=1, integer=True)
+    for name in ('batch_size', 'val_n', 'val_attack_steps'): check_number(name, getattr(self, name), lo=1, integer=True)
+    for name in ('warmup_steps', 'seed', 'num_workers'): check_number(name, getattr(self, name), lo=0, integer=True)
+    check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
+    check_number('momentum', self.momentum, lo=0, hi=1); check_number('grad_clip', self.grad_clip, lo=0)
+    for name in ('bf16', 'random_start', 'skip_bad_images', 'trust_unverified'):
+        if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
+    if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
+    if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
+    for name in ('model', 'dataset', 'prompts', 'device'):
+        if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
+    check_prompts(self.prompts)
+    for name in ('pretrained', 'root'):
+        if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+            raise ConfigError(f"{name} must be a string or None, got {getattr(self, name)!r}.")
+    if self.pretrained is None and self.model in open_clip.list_models():
+        coupled = self.sources['pretrained'].startswith('not set')
+        tags = ', '.join(open_clip.list_pretrained_tags_by_model(self.model)) or 'none known'
+        raise ConfigError(f"{self.model} needs weights: pass pretrained as one of its tags ({tags}), a local weights file, or 'random' "
+                          f"for an untrained model" + (f" ({self.sources['pretrained'][len('not set: '):]})." if coupled else "."))
+    self.training_attack().validate()
+    self.build_method().check(get_spec(self.dataset))
+    self._remember()
+    return self
+
+# %% ../nbs/07_training.ipynb
+def config_parameters(config_class, namespace: dict) -> dict:
+    """The values of the dataclass `config_class`'s fields found in `namespace` (an experiment notebook's `globals()`
+    after papermill injected its parameters), by field name: what the notebook hands to `config_class(**...)`. A field
+    missing from `namespace` is a `SaftError`: the notebook's parameters cell is older than the dataclass."""
+    names = [f.name for f in fields(config_class)]
+    missing = [n for n in names if n not in namespace]
+    if missing:
+        raise SaftError(f"The notebook's parameters cell lacks {config_class.__name__}'s field{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(missing)}: write it again with python tools/sync_parameters.py.")
+    return {n: namespace[n] for n in names}
 
 # %% ../nbs/07_training.ipynb
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -168,7 +193,7 @@ def _restore(state: dict, path: Path, cm, method, opt, sched) -> tuple[int, int,
         if opt: opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
         return state['epoch'] + 1, state['step'], state['best']
     except (KeyError, RuntimeError, ValueError, TypeError) as e:
-        raise SaftError(f"Checkpoint {path} does not fit this run's model ({_load_error_detail(e)}): it comes from another model or "
+        raise SaftError(f"Checkpoint {path} does not fit this run's model ({load_error_detail(e)}): it comes from another model or "
                         f"method; delete it to train this run again from its first epoch, or start a new run.") from e
 
 def _schedule(step: int, warmup: int, total: int, schedule: str = 'cosine') -> float:
@@ -190,6 +215,7 @@ def validate_model(cm, spec, x: torch.Tensor, y: torch.Tensor, attack: AttackCon
     robust = robust_accuracy(clf, x, y, lambda xb, yb: attack.run(clf, xb, yb))
     return {'val_clean_acc': 100 * clean['accuracy'], 'val_robust_acc': 100 * robust['accuracy'], 'val_n': clean['n']}
 
+# %% ../nbs/07_training.ipynb
 class _Distributed:
     "This process's place in a `torchrun` job (rank 0 of 1 without one)."
     def __init__(self, device: torch.device):
@@ -204,13 +230,16 @@ class _Distributed:
         offset = sum(sizes[:self.rank])
         return batch[offset:offset + sizes[self.rank]], offset
     def broadcast(self, obj):
+        "Rank 0's `obj` on every rank."
         if self.world == 1: return obj
         box = [obj]; dist.broadcast_object_list(box, src=0); return box[0]
     def all_finite(self, loss: torch.Tensor) -> bool:
+        "Whether `loss` is finite on every rank."
         ok = torch.tensor([float(torch.isfinite(loss).all())], device=loss.device)
         if self.world > 1: dist.all_reduce(ok, op=dist.ReduceOp.MIN)
         return bool(ok.item())
     def barrier(self):
+        "Wait for every rank."
         if self.world > 1: dist.barrier()
     def agree(self, check) -> None:
         "Run `check` on rank 0 and raise its saft-nb error on every rank, so that no rank goes on loading alone."
@@ -222,6 +251,7 @@ class _Distributed:
         if problem is not None: raise problem
         if sentence is not None: raise SaftError(sentence)
 
+# %% ../nbs/07_training.ipynb
 class _GlobalBatches(torch.utils.data.Sampler):
     "Epoch order seeded from (seed, epoch); yields this rank's shard of each global batch (all of it on one process)."
     def __init__(self, n: int, batch_size: int, seed: int, epoch: int, ddp: _Distributed):
@@ -239,6 +269,7 @@ class _LossModule(nn.Module):
         self.model, self.extra, self.loss_fn = model, extra, loss_fn
     def forward(self, *args): return self.loss_fn(*args)
 
+# %% ../nbs/07_training.ipynb
 def prepare_training(method, cm, spec, train_set=None, templates: list[str] | None = None) -> tuple[MethodContext, list, nn.Module]:
     """Set `method` up on `cm` for `spec`'s classes: its context (with the frozen teacher), its `prepare` hook, every
     parameter frozen but those it trains (plus its own module's). Returns (ctx, trained parameters, loss module):
@@ -263,6 +294,7 @@ def adversarial_loss(method, ctx: MethodContext, loss_module, attack: AttackConf
     with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         return loss_module(x, x_adv, y)
 
+# %% ../nbs/07_training.ipynb
 def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int, preprocess: str) -> dict:
     "What the run resolved for the user, recorded in config.json beside the config itself."
     src = cm.source
@@ -284,24 +316,29 @@ def _cut_metrics(path: Path, epochs_done: int) -> None:
     with atomic_write(path) as tmp: tmp.write_text(''.join(l + '\n' for l in kept), encoding='utf-8')
 
 def _nan_advice(cfg: TrainConfig) -> str:
+    "What to change when the loss became NaN: a lower learning rate, and clipping or fp32 where they are off."
     steps = [f"lower lr (now {cfg.lr})"]
     if not cfg.grad_clip: steps.append("set grad_clip (now 0, off)")
     if cfg.bf16: steps.append("train without bf16")
     return ', or '.join(steps)
 
+# %% ../nbs/07_training.ipynb
 class _Clock:
     "Elapsed time and the time left of a run from `start` to `total` steps, for the terminal; `due` every `every` seconds."
     def __init__(self, start: int, total: int, every: float = 60.0):
         self.begin, self.start, self.total, self.every, self.last = time.time(), start, total, every, time.time()
     def due(self) -> bool:
+        "Whether `every` seconds have passed since the last time this said yes."
         if time.time() - self.last < self.every: return False
         self.last = time.time(); return True
     def status(self, step: int) -> str:
+        "Time elapsed and, at the pace so far, left at `step`."
         elapsed = time.time() - self.begin
         left = elapsed / (step - self.start) * (self.total - step) if step > self.start else float('nan')
         return f"{_duration(elapsed)} elapsed, about {_duration(left)} left"
 
 def _duration(seconds: float) -> str:
+    "Seconds as a short duration: 40 s, 12 min, 2.5 h ('?' when unknown)."
     if seconds != seconds: return '?'
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
@@ -324,6 +361,25 @@ def _check_same_config(run_dir: Path, cfg: TrainConfig, state: dict | None) -> N
             raise ConfigError(f"{run_dir} was started with another config ({', '.join(f'{k}: {saved[k]!r} there' for k in differ[:6])}, "
                               f"per {where}); resume it with the same config (see its config.json) or start a new run.")
 
+def check_run_method(run_dir) -> None:
+    """Raise a `MissingResourceError` when the config.json of the run folder `run_dir` names a method that is not
+    registered in this process, naming the plugin files (with their SHA-256) the run was trained with, to be loaded
+    first: `-p plugins` in the notebooks, `--plugins` for `saft-train`, `saft_nb.core.load_plugins` in Python. A
+    folder without config.json (a new run) passes."""
+    path = Path(run_dir) / 'config.json'
+    if not path.is_file(): return
+    method = load_json(path).get('method')
+    if method is None or method in METHODS: return
+    own = lambda source: source.split(':')[0].split('.')[0] == 'saft_nb'   # saft-nb's own entry points (the suite) are always there
+    plugins = [p for p in load_json(path).get('plugins') or [] if p.get('source') and not own(p['source'])]
+    load = "-p plugins (papermill), --plugins (saft-train) or load_plugins()"
+    if plugins:
+        named = ', '.join(p['source'] + (f" (SHA-256 {p['sha256'][:12]}...)" if p.get('sha256') else '') for p in plugins)
+        hint = f"it was trained with the plugin{'s' if len(plugins) > 1 else ''} {named}: load {'them' if len(plugins) > 1 else 'it'} with {load}"
+    else: hint = f"its config.json records no plugin: load the file or module that registers it with {load}"
+    raise MissingResourceError(f"The run folder {run_dir} was trained with the method {method!r}, which is not registered here; {hint}.")
+
+# %% ../nbs/07_training.ipynb
 def _check_disk(folder: Path, cm: ClipModel, optimizer: str) -> None:
     "Stop before training when the disk cannot hold the checkpoint (weights and optimizer state) and the two weights files."
     weights = sum(v.numel() * 4 for v in cm.model.state_dict().values())
@@ -346,6 +402,71 @@ def _load_splits(cfg: TrainConfig, cm: ClipModel):
     return full_train, sample_subset(full_train, cfg.train_n, cfg.seed), sample_subset(full_val, cfg.val_n, cfg.seed), skipped
 
 # %% ../nbs/07_training.ipynb
+class _RunFolder:
+    """The folder one `train` call writes: `run_dir` (continued, or made there) or a new folder under `out`, created only
+    once everything is loaded and checked. Used with `with`: the lock is released at the end, and a folder this call
+    created is removed when the call stops with an error before anything worth keeping (checkpoint, metrics) was written."""
+    def __init__(self, run_dir, out, ddp: _Distributed):
+        self.path, self.out, self.ddp = (Path(run_dir) if run_dir is not None else None), out, ddp
+        self.lock, self.created = None, False
+    def take(self) -> None:
+        "Lock the given folder (rank 0), or check that `out` can be written; every rank stops on a problem."
+        def take():
+            if self.path is not None:
+                self.created = not self.path.exists()
+                self.lock = FolderLock(self.path, 'run folder').acquire()
+            else: check_writable(self.out)
+        self.ddp.agree(take)
+    def create(self, name: str) -> None:
+        "Make and lock the new run folder under `out` (rank 0), unless the run already has its folder."
+        if self.path is None:
+            self.path, self.created = new_run_dir(self.out, name), True
+            self.lock = FolderLock(self.path, 'run folder').acquire()
+    def __enter__(self): return self
+    def __exit__(self, kind, error, traceback) -> bool:
+        try:
+            kept = self.path is not None and any((self.path / f).exists() for f in ('checkpoint.pt', 'metrics.jsonl'))
+            if kind is not None and self.ddp.main and self.created and not kept:   # nothing worth keeping: no half-made folder is left
+                shutil.rmtree(self.path, ignore_errors=True)
+        finally:
+            if self.lock: self.lock.release()
+        return False
+
+# %% ../nbs/07_training.ipynb
+def _devices(cfg: TrainConfig) -> tuple[torch.device, _Distributed]:
+    "This process's device (its own GPU under torchrun) and its place among the processes; each needs an image of every batch."
+    device = resolve_device(cfg.device)
+    if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
+    ddp = _Distributed(device)
+    if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
+    return device, ddp
+
+def _resume_state(run_dir: Path | None, cfg: TrainConfig, ddp: _Distributed) -> dict | None:
+    "The checkpoint of the run being continued in `run_dir` (None for a new run), once it is known to come from this config."
+    ckpt = run_dir / 'checkpoint.pt' if run_dir is not None else None
+    state = _load_checkpoint(ckpt) if ckpt is not None and ckpt.exists() else None
+    if run_dir is not None: ddp.agree(lambda: _check_same_config(run_dir, cfg, state))
+    return state
+
+def _prepare_run(cfg: TrainConfig, folder: _RunFolder, name: str | None, device, ddp: _Distributed):
+    """Load the model and the training and validation sets, check every image and the disk, then (rank 0) create a new
+    run folder if the run has none and write its config.json: the config, each value's source, what was resolved and
+    the plugins loaded (`loaded_plugins()`, with their SHA-256). Returns (model, training set, validation set)."""
+    cm = load_model(cfg.model, cfg.pretrained, device, trust_unverified=cfg.trust_unverified)
+    full_train, train_set, val, skipped = _load_splits(cfg, cm)
+    def check_data_and_disk():   # the images the run reads, each decoded once; room for its checkpoints
+        if not cfg.skip_bad_images: check_readable(train_set); check_readable(val)
+        _check_disk(Path(folder.path if folder.path is not None else folder.out), cm, cfg.optimizer)
+    ddp.agree(check_data_and_disk)
+    if ddp.main:   # everything is loaded and checked: only now is a new folder created
+        folder.create(name or cfg.method)
+        resolved = {**_describe(cm, cfg, len(train_set), len(val), full_train.preprocess), 'skipped_images': skipped}
+        save_json({**asdict(cfg), 'sources': cfg.sources, 'resolved': resolved, 'plugins': loaded_plugins()}, folder.path / 'config.json')
+    folder.path = Path(ddp.broadcast(str(folder.path)))
+    if ddp.main: say(f"run folder: {folder.path}" + (f" ({len(skipped)} unreadable images left out, listed in its config.json)" if skipped else ''), show=False)
+    return cm, train_set, val
+
+# %% ../nbs/07_training.ipynb
 def train(config: TrainConfig,       # what to train, validated first
           run_dir=None,                # an interrupted run's folder to continue (or the new run's folder)
           out='runs',                  # where a new run folder goes
@@ -357,49 +478,75 @@ def train(config: TrainConfig,       # what to train, validated first
     interrupted run in `run_dir`; `on_epoch_end(epoch, scores)` is called after each epoch's checkpoint. Under
     `torchrun` every process runs this; rank 0 holds the folder's lock and writes it. Every input (config, model,
     weights, datasets, disk space) is checked before the folder is created. Returns the run folder."""
+    if run_dir is not None: check_run_method(run_dir)   # a method from a plugin not loaded here: name the plugin's file
     cfg = config.validate()
-    device = resolve_device(cfg.device)
-    if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
-    ddp = _Distributed(device)
-    if cfg.batch_size < ddp.world: raise ConfigError(f"batch_size ({cfg.batch_size}) must be at least the number of processes ({ddp.world}).")
-    run_dir = Path(run_dir) if run_dir is not None else None
-    lock, created = None, False
-    def take_folder():
-        nonlocal lock, created
-        if run_dir is not None:
-            created = not run_dir.exists()
-            lock = FolderLock(run_dir, 'run folder').acquire()
-        else: check_writable(out)
-    try:
-        ddp.agree(take_folder)
-        ckpt = run_dir / 'checkpoint.pt' if run_dir is not None else None
-        state = _load_checkpoint(ckpt) if ckpt is not None and ckpt.exists() else None
-        if run_dir is not None: ddp.agree(lambda: _check_same_config(run_dir, cfg, state))
+    device, ddp = _devices(cfg)
+    with _RunFolder(run_dir, out, ddp) as folder:
+        folder.take()
+        state = _resume_state(folder.path, cfg, ddp)
+        cm, train_set, val = _prepare_run(cfg, folder, name, device, ddp)
+        _fit(cfg, cm, train_set, val, state, folder.path, device, ddp, progress and ddp.main, on_epoch_end)
+        return folder.path
 
-        cm = load_model(cfg.model, cfg.pretrained, device, trust_unverified=cfg.trust_unverified)
-        full_train, train_set, val, skipped = _load_splits(cfg, cm)
-        def check_data_and_disk():   # the images the run reads, each decoded once; room for its checkpoints
-            if not cfg.skip_bad_images: check_readable(train_set); check_readable(val)
-            _check_disk(Path(run_dir if run_dir is not None else out), cm, cfg.optimizer)
-        ddp.agree(check_data_and_disk)
-        if ddp.main:   # everything is loaded and checked: only now is a new folder created
-            if run_dir is None:
-                run_dir, created = new_run_dir(out, name or cfg.method), True
-                lock = FolderLock(run_dir, 'run folder').acquire()
-            resolved = {**_describe(cm, cfg, len(train_set), len(val), full_train.preprocess), 'skipped_images': skipped}
-            save_json({**asdict(cfg), 'sources': cfg.sources, 'resolved': resolved}, run_dir / 'config.json')
-        run_dir = Path(ddp.broadcast(str(run_dir)))
-        if ddp.main: to_terminal(f"run folder: {run_dir}" + (f" ({len(skipped)} unreadable images left out, listed in its config.json)" if skipped else ''))
-        _fit(cfg, cm, train_set, val, state, run_dir, device, ddp, progress and ddp.main, on_epoch_end)
-        return run_dir
-    except BaseException:
-        kept = run_dir is not None and any((Path(run_dir) / f).exists() for f in ('checkpoint.pt', 'metrics.jsonl'))
-        if ddp.main and created and not kept:   # stopped before anything worth keeping: no half-made folder is left
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    finally:
-        if lock: lock.release()
+# %% ../nbs/07_training.ipynb
+@dataclass
+class _Loop:
+    "One run's training state, shared by the steps of `_fit`: what was set up, where it writes, and how far it has come."
+    cfg: TrainConfig
+    cm: ClipModel
+    spec: object                 # the fine-tuning dataset's spec
+    method: object
+    ctx: MethodContext
+    loss_module: nn.Module       # the method's loss; DistributedDataParallel around it under torchrun
+    params: list                 # the trained parameters (empty: the method trains nothing)
+    opt: object                  # the optimizer and its schedule (None when nothing is trained)
+    sched: object
+    attack: AttackConfig         # the training attack
+    val_attack: AttackConfig     # PGD at the training eps, step eps/4, on the validation split
+    templates: list
+    train_set: object
+    device: torch.device
+    ddp: _Distributed
+    run_dir: Path
+    total: int                   # optimizer steps of the whole run
+    epochs: int
+    progress: bool
+    start_epoch: int = 0
+    step: int = 0
+    best: float = -1.0           # the best validation robust accuracy so far
+    @property
+    def ckpt_path(self) -> Path: return self.run_dir / 'checkpoint.pt'
+    @property
+    def metrics_path(self) -> Path: return self.run_dir / 'metrics.jsonl'
 
+# %% ../nbs/07_training.ipynb
+def _setup_loop(cfg: TrainConfig, cm: ClipModel, method, attack: AttackConfig, spec, train_set, run_dir: Path, device,
+                ddp: _Distributed, progress: bool) -> _Loop:
+    """Set `method` up on `cm` (frozen teacher, trained parameters), count the run's steps, and build the optimizer with
+    its warm-up schedule; under torchrun the loss module is wrapped in DistributedDataParallel."""
+    templates = cfg.templates(spec)
+    ctx, params, loss_module = prepare_training(method, cm, spec, train_set, templates)
+    val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, default_step(attack.eps), seed=cfg.seed)
+    steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
+    total = cfg.train_steps or steps_per_epoch * cfg.epochs
+    epochs = math.ceil(total / steps_per_epoch)      # with train_steps, the last epoch stops at the last step
+    if params and cfg.warmup_steps >= total and ddp.main:
+        warnings.warn(f"warmup_steps ({cfg.warmup_steps}) is not below the run's {total} steps: the learning rate never reaches its peak "
+                      f"and the {cfg.schedule} schedule never starts.")
+    opt = sched = None
+    if params:
+        opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay) if cfg.optimizer == 'sgd'
+               else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total, cfg.schedule))
+        if ddp.world > 1:   # averages gradients over the processes during backward
+            loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == 'cuda' else None)
+    return _Loop(cfg, cm, spec, method, ctx, loss_module, params, opt, sched, attack, val_attack, templates, train_set, device,
+                 ddp, run_dir, total, epochs, progress)
+
+def _resume(loop: _Loop, state: dict) -> None:
+    "Continue `loop` from the checkpoint `state`: its weights, optimizer and schedule, the epochs done, the step and the best score."
+    loop.start_epoch, loop.step, loop.best = _restore(state, loop.ckpt_path, loop.cm, loop.method, loop.opt, loop.sched)
+    if loop.ddp.main: print(f"resuming {loop.run_dir} after epoch {loop.start_epoch} of {loop.epochs}")
 
 # %% ../nbs/07_training.ipynb
 def _batches(loader: DataLoader):
@@ -409,75 +556,79 @@ def _batches(loader: DataLoader):
         if not str(e).startswith('Caught '): raise
         raise type(e)(str(e).rstrip().splitlines()[-1].split(': ', 1)[1]) from e   # its last line: 'saft_nb.core.SaftError: ...'
 
+def _train_epoch(loop: _Loop, epoch: int, clock: _Clock) -> None:
+    """Train one epoch (0-based `epoch`) of `loop`: attack each batch, take the method's loss, stop on a NaN with the last
+    good checkpoint named, clip and step; a metrics row every 10 steps and at the last one, progress every minute."""
+    cfg, ddp, device, attack = loop.cfg, loop.ddp, loop.device, loop.attack
+    loop.cm.model.train()
+    batches = _GlobalBatches(len(loop.train_set), cfg.batch_size, cfg.seed, epoch, ddp)
+    loader = DataLoader(loop.train_set, batch_sampler=batches, num_workers=cfg.num_workers, pin_memory=device.type == 'cuda')
+    for batch, (x, y) in zip(batches.batches, tqdm(_batches(loader), total=len(loader), desc=f'epoch {epoch + 1}', leave=False, disable=not loop.progress)):
+        if loop.step == loop.total: break                     # train_steps reached inside the last epoch
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        # random starts drawn for the whole global batch, so N processes start where one process would
+        gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + loop.step)
+        start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch))) if cfg.random_start else x
+        loss, logs = adversarial_loss(loop.method, loop.ctx, loop.loss_module, attack, x, y, start, cfg.bf16)
+        if not ddp.all_finite(loss):
+            raise SaftError(f"The loss became {loss.item()} at epoch {epoch + 1}, step {loop.step}; the last good checkpoint is "
+                            f"{'kept in ' + str(loop.ckpt_path) if loop.ckpt_path.exists() else 'the starting model (no epoch finished)'}; "
+                            f"{_nan_advice(cfg)} and start a new run.")
+        loop.opt.zero_grad(set_to_none=True); loss.backward()
+        if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(loop.params, cfg.grad_clip)
+        loop.opt.step(); loop.sched.step(); loop.step += 1
+        if ddp.main and clock.due(): say(f"  step {loop.step}/{loop.total}, {clock.status(loop.step)}", show=False)
+        if ddp.main and (loop.step % 10 == 0 or loop.step == loop.total):
+            _append_jsonl(loop.metrics_path, {'epoch': epoch + 1, 'step': loop.step, 'total_steps': loop.total, 'loss': loss.item(),
+                                              'lr': loop.sched.get_last_lr()[0], **logs})
+
+# %% ../nbs/07_training.ipynb
+def _validate_and_checkpoint(loop: _Loop, epoch: int, x_val, y_val, clock: _Clock, on_epoch_end) -> None:
+    """After epoch `epoch` (0-based) of `loop`: validate, log, keep `best.safetensors` if this epoch is the best so far,
+    write the checkpoint, then call `on_epoch_end(epoch + 1, scores)`."""
+    scores = validate_model(loop.cm, loop.spec, x_val, y_val, loop.val_attack, loop.templates)
+    say(f"epoch {epoch + 1}/{loop.epochs}, step {loop.step}/{loop.total}, {clock.status(loop.step)} | validation: clean "
+        f"{scores['val_clean_acc']:.1f}%, robust {scores['val_robust_acc']:.1f}% (n={scores['val_n']})", show=False)
+    _append_jsonl(loop.metrics_path, {'epoch': epoch + 1, 'step': loop.step, 'total_steps': loop.total, **scores})
+    if scores['val_robust_acc'] > loop.best:   # model selection on the validation split only
+        loop.best = scores['val_robust_acc']; save_clip(loop.cm, loop.run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
+    _save_checkpoint(loop.ckpt_path, {'model': loop.cm.model.state_dict(), 'optimizer': loop.opt.state_dict() if loop.opt else None,
+                                      'scheduler': loop.sched.state_dict() if loop.sched else None, 'epoch': epoch, 'step': loop.step,
+                                      'best': loop.best, 'method': loop.method.module.state_dict() if loop.method.module is not None else None,
+                                      'config': _config_record(loop.cfg)})
+    if on_epoch_end: on_epoch_end(epoch + 1, scores)
+
 def _fit(cfg: TrainConfig, cm: ClipModel, train_set, val, state: dict | None, run_dir: Path, device, ddp: _Distributed,
          progress: bool, on_epoch_end) -> None:
-    "The epochs of `train`: set the method up, restore `state` (a checkpoint) if any, train, validate and checkpoint each epoch."
-    method, attack, spec = cfg.build_method(), cfg.training_attack(), get_spec(cfg.dataset)
+    "The epochs of `train`: set up, resume from `state` (a checkpoint) if any, then train, validate and checkpoint each epoch."
+    method, attack, spec = cfg.build_method(), cfg.training_attack(), spec_of(train_set)   # as loaded: its class names read
     x_val, y_val = (t.to(device) for t in images_and_labels(val))
-    templates = cfg.templates(spec)
-    ctx, params, loss_module = prepare_training(method, cm, spec, train_set, templates)
-    val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, attack.eps / 4, seed=cfg.seed)
-    steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
-    total = cfg.train_steps or steps_per_epoch * cfg.epochs
-    epochs = math.ceil(total / steps_per_epoch)      # with train_steps, the last epoch stops at the last step
-    if params and cfg.warmup_steps >= total and ddp.main:
-        warnings.warn(f"warmup_steps ({cfg.warmup_steps}) is not below the run's {total} steps: the learning rate never reaches its peak "
-                      f"and the {cfg.schedule} schedule never starts.")
-
-    opt = sched = None
-    if params:
-        opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay) if cfg.optimizer == 'sgd'
-               else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg.warmup_steps, total, cfg.schedule))
-        if ddp.world > 1:   # averages gradients over the processes during backward
-            loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == 'cuda' else None)
-
-    ckpt_path, start_epoch, step, best = run_dir / 'checkpoint.pt', 0, 0, -1.0
-    if state is not None:
-        start_epoch, step, best = _restore(state, ckpt_path, cm, method, opt, sched)
-        if ddp.main: print(f"resuming {run_dir} after epoch {start_epoch} of {epochs}")
-
-    metrics_path = run_dir / 'metrics.jsonl'
-    clock = _Clock(step, total)
-    if ddp.main: _cut_metrics(metrics_path, start_epoch)
-    for epoch in tqdm(range(start_epoch, epochs), desc='epochs', disable=not progress, initial=start_epoch, total=epochs):
-        if params:
-            cm.model.train()
-            batches = _GlobalBatches(len(train_set), cfg.batch_size, cfg.seed, epoch, ddp)
-            loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers, pin_memory=device.type == 'cuda')
-            for batch, (x, y) in zip(batches.batches, tqdm(_batches(loader), total=len(loader), desc=f'epoch {epoch + 1}', leave=False, disable=not progress)):
-                if step == total: break                     # train_steps reached inside the last epoch
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                # random starts drawn for the whole global batch, so N processes start where one process would
-                gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
-                start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch))) if cfg.random_start else x
-                loss, logs = adversarial_loss(method, ctx, loss_module, attack, x, y, start, cfg.bf16)
-                if not ddp.all_finite(loss):
-                    raise SaftError(f"The loss became {loss.item()} at epoch {epoch + 1}, step {step}; the last good checkpoint is "
-                                    f"{'kept in ' + str(ckpt_path) if ckpt_path.exists() else 'the starting model (no epoch finished)'}; "
-                                    f"{_nan_advice(cfg)} and start a new run.")
-                opt.zero_grad(set_to_none=True); loss.backward()
-                if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                opt.step(); sched.step(); step += 1
-                if ddp.main and clock.due(): to_terminal(f"  step {step}/{total}, {clock.status(step)}")
-                if ddp.main and (step % 10 == 0 or step == total):
-                    _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'total_steps': total, 'loss': loss.item(), 'lr': sched.get_last_lr()[0], **logs})
+    loop = _setup_loop(cfg, cm, method, attack, spec, train_set, run_dir, device, ddp, progress)
+    if state is not None: _resume(loop, state)
+    clock = _Clock(loop.step, loop.total)
+    if ddp.main: _cut_metrics(loop.metrics_path, loop.start_epoch)
+    for epoch in tqdm(range(loop.start_epoch, loop.epochs), desc='epochs', disable=not progress, initial=loop.start_epoch, total=loop.epochs):
+        if loop.params: _train_epoch(loop, epoch, clock)
         cm.model.eval()
-        if ddp.main:
-            scores = validate_model(cm, spec, x_val, y_val, val_attack, templates)
-            to_terminal(f"epoch {epoch + 1}/{epochs}, step {step}/{total}, {clock.status(step)} | validation: clean "
-                        f"{scores['val_clean_acc']:.1f}%, robust {scores['val_robust_acc']:.1f}% (n={scores['val_n']})")
-            _append_jsonl(metrics_path, {'epoch': epoch + 1, 'step': step, 'total_steps': total, **scores})
-            if scores['val_robust_acc'] > best:   # model selection on the validation split only
-                best = scores['val_robust_acc']; save_clip(cm, run_dir / 'best.safetensors', extra={'epoch': epoch + 1, **scores})
-            _save_checkpoint(ckpt_path, {'model': cm.model.state_dict(), 'optimizer': opt.state_dict() if opt else None,
-                                         'scheduler': sched.state_dict() if sched else None, 'epoch': epoch, 'step': step, 'best': best,
-                                         'method': method.module.state_dict() if method.module is not None else None,
-                                         'config': _config_record(cfg)})
-            if on_epoch_end: on_epoch_end(epoch + 1, scores)
+        if ddp.main: _validate_and_checkpoint(loop, epoch, x_val, y_val, clock, on_epoch_end)
         ddp.barrier()
-    if ddp.main: save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': epochs, 'steps': step, 'method': cfg.method})
+    if ddp.main: save_clip(cm, run_dir / 'final.safetensors', extra={'epochs': loop.epochs, 'steps': loop.step, 'method': cfg.method})
     ddp.barrier()
+
+# %% ../nbs/07_training.ipynb
+PLUGIN_PARAMETERS = {   # what every entry point takes besides its config's fields: the notebooks' -p names, saft-train's options
+    'plugins': "comma-separated .py files or module names that register your own methods, attacks or datasets (loaded first)",
+    'datasets_dir': "a folder of dataset JSON files in the shipped datasets' schema, registered before the config is resolved",
+}
+
+def load_extensions(plugins=None, datasets_dir=None) -> list[dict]:
+    """Register what a user brings, before any config is resolved (so that a plugin's method name is known): the
+    installed entry points of the group `saft_nb.plugins` and `plugins` (`.py` files or module names, a list or
+    comma-separated text, each imported once until it changes), then the dataset JSON files in the folder
+    `datasets_dir`. Returns every plugin loaded in this process with its SHA-256 (`saft_nb.core.loaded_plugins()`)."""
+    loaded = load_plugins(plugins)
+    add_datasets_dir(datasets_dir)   # None or empty: nothing
+    return loaded
 
 # %% ../nbs/07_training.ipynb
 def _parser_for(annotation: str):
@@ -500,6 +651,7 @@ def _parser_for(annotation: str):
         except ValueError: raise argparse.ArgumentTypeError(f"expected {what}{' or none' if 'None' in annotation else ''}, got {v!r}") from None
     return value
 
+# %% ../nbs/07_training.ipynb
 class _Parser(argparse.ArgumentParser):
     "argparse, with its errors as one line: the option, what is wrong, and the closest option for a misspelled one."
     def error(self, message):
@@ -514,19 +666,32 @@ def dry_run(config: TrainConfig) -> str:
     "Every resolved value of `config` with its source, as JSON: what a run would train, checked before any GPU time."
     return json.dumps(config.explain(), indent=1)
 
-def cli(argv: list[str] | None = None) -> Path | None:
-    """Train from the command line; every `TrainConfig` field is an option (`--method-options` takes JSON, a switch such
-    as `--bf16` may be given alone or with true/false). Returns the run folder; a saft-nb error exits with its sentence."""
+def _cli_parser() -> _Parser:
+    "`saft-train`'s options: one per `TrainConfig` field (its comment as the help), where the run goes, plugins and datasets."
     parser = _Parser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).')
+    helps = docments(TrainConfig)
     for f in fields(TrainConfig):
         kind = str(f.type)
         extra = dict(nargs='?', const=True) if 'bool' in kind else {}
-        parser.add_argument('--' + f.name.replace('_', '-'), type=_parser_for(kind), default=argparse.SUPPRESS, **extra)
-    parser.add_argument('--out', default='runs'); parser.add_argument('--run-dir', default=None); parser.add_argument('--name', default=None)
+        parser.add_argument('--' + f.name.replace('_', '-'), type=_parser_for(kind), default=argparse.SUPPRESS,
+                            help=(helps[f.name] or '').replace('%', '%%'), **extra)   # '': no source (a class run in a notebook)
+    parser.add_argument('--out', default='runs', help='where a new run folder goes')
+    parser.add_argument('--run-dir', default=None, help='an interrupted run folder to continue')
+    parser.add_argument('--name', default=None, help="the new run folder's name (default: the method's)")
+    for name, text in PLUGIN_PARAMETERS.items(): parser.add_argument('--' + name.replace('_', '-'), default=None, help=text)
     parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
-    args = vars(parser.parse_args(argv))
+    return parser
+
+# %% ../nbs/07_training.ipynb
+def cli(argv: list[str] | None = None) -> Path | None:
+    """Train from the command line: every `TrainConfig` field is an option (`--method-options` takes JSON, a switch
+    such as `--bf16` may be given alone or with true/false), `--plugins` and `--datasets-dir` are loaded before the
+    config is resolved. Returns the run folder (None for `--dry-run`); a saft-nb error exits with its sentence."""
+    args = vars(_cli_parser().parse_args(argv))
     where, dry = {k: args.pop(k) for k in ('out', 'run_dir', 'name')}, args.pop('dry_run')
+    extensions = {k: args.pop(k) for k in PLUGIN_PARAMETERS}
     try:
+        load_extensions(**extensions)   # first: a plugin's method or dataset is then a known name
         if dry: print(dry_run(TrainConfig(**args))); return None
         run = train(TrainConfig(**args), **where)
     except SaftError as e: sys.exit(f"error: {e}")
@@ -540,117 +705,3 @@ def main() -> None:
 # %% ../nbs/07_training.ipynb
 #| eval: false
 if __name__ == '__main__': cli()
-
-# %% ../nbs/07_training.ipynb
-def plot_training(run_dir, path=None):
-    """The curves of the run in `run_dir`, from its `metrics.jsonl` and `config.json`: loss per logged step (left),
-    validation accuracy (%) per epoch and training-batch accuracy (right). Saved to `path` if given; returns the figure."""
-    import matplotlib.pyplot as plt
-    run_dir = Path(run_dir)
-    if not (run_dir / 'metrics.jsonl').exists():
-        raise MissingResourceError(f"{run_dir} has no metrics.jsonl: give a run folder that train() has written to.")
-    rows = []
-    for line in (run_dir / 'metrics.jsonl').read_text(encoding='utf-8').splitlines():
-        try: rows.append(json.loads(line))
-        except ValueError: pass   # the line a running (or killed) run is writing; resume cuts it
-    cfg = load_json(run_dir / 'config.json')
-    steps, vals = [r for r in rows if 'loss' in r], [r for r in rows if 'val_robust_acc' in r]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.6))
-    ax_loss.plot([r['step'] for r in steps], [r['loss'] for r in steps], color='C0', lw=1.2)
-    ax_loss.set(xlabel='optimizer step', ylabel='training loss', title=f"{cfg['method']}: loss")
-    if steps and 'train_robust_acc' in steps[0]:
-        ax_acc.plot([r['step'] for r in steps], [r['train_robust_acc'] for r in steps], color='C7', lw=1, alpha=.7,
-                    label=f"training batches, adversarial (PGD-{cfg['attack_steps']})")
-    if vals:
-        x = [r['step'] for r in vals]
-        ax_acc.plot(x, [r['val_clean_acc'] for r in vals], 'o-', color='C2', label=f"validation, clean (n={vals[-1]['val_n']})")
-        ax_acc.plot(x, [r['val_robust_acc'] for r in vals], 's-', color='C3',
-                    label=f"validation, PGD-{cfg['val_attack_steps']} at {cfg['eps']:g}/255")
-        best = max(vals, key=lambda r: r['val_robust_acc'])   # the first of equals, as train() keeps it
-        ax_acc.plot(best['step'], best['val_robust_acc'], '*', ms=16, color='gold', mec='k', zorder=5,
-                    label=f"chosen checkpoint (epoch {best['epoch']})")
-    total = rows[-1]['total_steps'] if rows else None
-    for ax in (ax_loss, ax_acc):
-        if total: ax.set_xlim(0, total * 1.03)   # room for the star at the last step
-        ax.grid(alpha=.3)
-    ax_acc.set(xlabel='optimizer step', ylabel='accuracy (%)', ylim=(0, 100), title=f"{cfg['method']}: accuracy on {cfg['dataset']}")
-    ax_acc.legend(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)   # outside the data
-    fig.tight_layout()
-    if path: fig.savefig(path, dpi=150, bbox_inches='tight')
-    return fig
-
-# %% ../nbs/07_training.ipynb
-def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
-    """One job of `run_grid`, in a worker process or in this one: train `job['method']` with `job['seed']` into
-    `job['run']` unless it is finished there, evaluate the run (for the method none, the base model) under every
-    config of `job['protocol']`, and record the seconds this call spent in the folder's `timing.json`."""
-    if job['threads']: torch.set_num_threads(job['threads'])
-    run, method, seed = Path(job['run']), job['method'], job['seed']
-    run.mkdir(parents=True, exist_ok=True)
-    timing = {'train_s': None, **(load_json(run / 'timing.json') if (run / 'timing.json').exists() else {})}
-    start, trained = time.time(), False
-    if method == 'none': model, pretrained = job['base']
-    else:
-        if not (run / 'final.safetensors').exists():
-            train(TrainConfig(method=method, seed=seed, **job['train_options']), run_dir=run, progress=False)
-            timing['train_s'], trained = round(time.time() - start), True
-        model, pretrained = str(run), None
-    evaluated_at = time.time()
-    label = method if seed is None else f'{method}-seed{seed}'
-    frames = [evaluate(model, cfg, pretrained, progress=False, out=run, name=f'eval-{i}', reuse=True, label=label)
-              for i, cfg in enumerate(job['protocol'])]
-    # a finished evaluation is read, not written: a results.json written since is work done in this call
-    evaluated = any((Path(f.attrs['folder']) / 'results.json').stat().st_mtime >= evaluated_at for f in frames)
-    if evaluated: timing['evaluate_s'] = round(time.time() - evaluated_at)
-    if trained or evaluated:
-        timing['threads'] = torch.get_num_threads(); save_json(timing, run / 'timing.json')
-    rows = pd.concat(frames, ignore_index=True)
-    rows['train_seed'] = seed
-    return rows, {'method': method, 'seed': seed, **timing, 'computed': trained or evaluated}
-
-def run_grid(methods: list[str],                 # method names; 'none' evaluates the base model once
-             seeds: list[int],                   # training seeds: every method but none is trained with each
-             protocol: list[EvalConfig],         # the evaluation configs every run (and the base model) is evaluated under
-             out='runs/grid',                    # out/<method>/seed<k>, out/none
-             workers: int = 1,                   # jobs side by side, each in its own process (1: in this one)
-             progress: bool = True,              # a line per finished job
-             **train_options,                    # TrainConfig fields for every run (method and seed are the grid's)
-             ) -> pd.DataFrame:
-    """Train every method with every seed and evaluate each run under `protocol`; returns every row, with the run's
-    `train_seed` (None for the base model); `attrs['timings']` has what each job took. Finished runs and evaluations
-    under `out` are read, interrupted ones continued. Everything is checked before any work starts. With `workers` > 1,
-    a script calling it needs Python's `if __name__ == '__main__':` guard (worker processes import the script)."""
-    taken = sorted({'method', 'seed'} & set(train_options))
-    if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of the training options.")
-    for m in methods: get_method(m)          # a misspelled method stops here
-    check_number('workers', workers, lo=1, integer=True)
-    if not seeds or len(set(seeds)) != len(seeds): raise ConfigError(f"Give distinct training seeds (got {seeds}).")
-    base = TrainConfig(seed=seeds[0], **train_options).validate()   # the options, checked once for every run
-    protocol = [c.validate() for c in protocol]
-    job = {'protocol': protocol, 'train_options': train_options, 'base': (base.model, base.pretrained),
-           'threads': max(1, torch.get_num_threads() // workers) if workers > 1 else 0}
-    jobs = [{**job, 'method': 'none', 'seed': None, 'run': str(Path(out) / 'none')}] if 'none' in methods else []
-    jobs += [{**job, 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')} for s in seeds for m in methods if m != 'none']
-    frames, timings = [], []
-    def finished(rows, timing):
-        frames.append(rows); timings.append(timing)
-        line = (f"{timing['method']}" + (f" seed {timing['seed']}" if timing['seed'] is not None else '') +
-                (f": trained in {timing['train_s']} s," if timing['train_s'] is not None else ':') +
-                f" evaluated in {timing.get('evaluate_s')} s" + ('' if timing['computed'] else ' (read from disk)') +
-                f" [{len(timings)}/{len(jobs)}]")
-        if progress: print(line, flush=True)
-        to_terminal(line)
-    if workers == 1:
-        for job in jobs: finished(*_grid_job(job))
-    else:   # spawn: a fresh interpreter per worker, safe whatever threads this process has started
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'))
-        try:
-            for future in as_completed([pool.submit(_grid_job, job) for job in jobs]): finished(*future.result())
-        except BaseException:   # an error or an interrupt stops the other jobs too: none may go on writing a run folder
-            for process in list(pool._processes.values()): process.terminate()   # no public way before Python 3.14
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-    rows = pd.concat(frames, ignore_index=True)
-    rows.attrs['timings'] = pd.DataFrame(timings).astype({'seed': 'Int64', 'train_s': 'Int64'})   # None: no seed, not trained
-    return rows
