@@ -1,7 +1,8 @@
 """The training loop under torchrun: 2 CPU processes (gloo) end where 1 process ends, within float tolerance."""
 import os, subprocess, sys
 
-from saft_nb.models import load_clip_file, load_model
+from saft_nb.loading import load_model
+from saft_nb.models import load_clip_file
 
 # SGD: its update is linear in the averaged gradient, so float-level differences stay float-level (AdamW divides by
 # the root of tiny second moments early on, which magnifies them)

@@ -139,3 +139,19 @@ def test_the_leaderboard_sorts_offline_and_the_zoo_page_lists_the_released_model
     text = page.locator('article').inner_text()
     for shown in ('fare2-vitl14', 'hf-hub:chs20/fare2-clip', 'tecoa-paper-vitb32', 'vision-encoder-state-dict', 'MIT'):
         assert shown in text, shown
+
+
+def test_carried_outputs_only_where_the_code_computes_the_same():
+    "`execute_nbs.py --carry-outputs` keeps a notebook's outputs through moved imports and new None parameters only."
+    sys.path.insert(0, str(ROOT / 'tools'))
+    from execute_nbs import same_computation
+    def nb(*cells):
+        return {'cells': [{'cell_type': 'code', 'metadata': {'tags': ['parameters']} if i == 1 else {}, 'source': [c]}
+                          for i, c in enumerate(cells)]}
+    old = nb('from saft_nb.evaluate import summary', "n = 500  # images", 'print(summary(n))')
+    assert same_computation(old, nb('from saft_nb.report import summary', "n: int = 500  # images\nplugins = None",
+                                    'load_extensions(plugins)\nprint(summary(n))')) is None
+    assert 'parameters' in same_computation(old, nb('from saft_nb.report import summary', 'n = 200', 'print(summary(n))'))
+    assert 'other than None' in same_computation(old, nb('from saft_nb.report import summary', "n = 500\nk = 3", 'print(summary(n))'))
+    assert 'computes something else' in same_computation(old, nb('from saft_nb.report import summary', 'n = 500', 'print(summary(n + 1))'))
+    assert 'computes something else' in same_computation(old, nb('', 'n = 500', 'load_extensions(n)\nprint(summary(n))'))

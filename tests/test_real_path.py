@@ -88,7 +88,7 @@ def test_the_command_line_trains_another_method_on_the_same_files(real):
     assert done.returncode == 0, done.stderr[-3000:]
     run = tmp / 'cli' / 'fare'
     assert done.stdout.strip().endswith(str(run))
-    from saft_nb.models import load_model
+    from saft_nb.loading import load_model
     back = load_model(str(run / 'final.safetensors'))   # a fine-tuned open_clip model loads back by itself
     assert (back.source['arch'], back.source['base'], back.image_size) == ('ViT-B-32', f'ViT-B-32/{weights}', 224)
 
@@ -192,7 +192,7 @@ def test_the_zoo_and_the_leaderboard_on_released_layouts(real, hub_cache, monkey
     assert set(rows[rows.model == 'tecoa-paper-vitb32'].checkpoint) == {str(zoo / 'tecoa-paper-vitb32' / 'TeCoAmodel_best.pth.tar')}
     assert (out / 'leaderboard.png').stat().st_size > 10_000
     # the released encoder is paired with OpenAI's text tower: the same text features as the base, another image tower
-    from saft_nb.models import load_model
+    from saft_nb.loading import load_model
     import torch
     paper, base = load_model('tecoa-paper-vitb32'), load_model('ViT-B-32', 'openai')
     assert paper.source['quick_gelu'] and paper.mean == base.mean

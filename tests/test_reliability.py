@@ -118,7 +118,8 @@ def test_skip_bad_images_trains_without_them_and_records_which(tmp_path, root):
 def test_a_full_disk_is_one_sentence_and_leaves_nothing(tmp_path):
     "A real full disk (a 3 MiB tmpfs) under both writers of a run's big files: safetensors' and torch's."
     from saft_nb.core import SaftError
-    from saft_nb.models import load_model, save_clip
+    from saft_nb.loading import load_model
+    from saft_nb.models import save_clip
     from saft_nb.train import _save_checkpoint
     disk = tmp_path / 'small'
     disk.mkdir()

@@ -2,6 +2,8 @@
 import math, os, re, subprocess, sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 # batch 1, 2 of ImageNet's classes (the reference re-encodes every prompt with autograd at every step), PGD-2 evaluation
 ARGS = ['--only', 'vit', '--vit-device', 'cpu', '--vit-batch', '1', '--vit-classes', '2', '--steps', '2',
@@ -9,6 +11,7 @@ ARGS = ['--only', 'vit', '--vit-device', 'cpu', '--vit-batch', '1', '--vit-class
 NUMBER = r'(-?[\d.]+|nan|inf|-inf)'
 
 
+@pytest.mark.rehearsal   # 9 minutes on 2 cores: run with `python -m pytest -m rehearsal`, not in every test run
 def test_vit_part_rehearses_on_cpu():
     # one thread: on the 2-core machines two threads made this run 2-5x slower and erratic (1 to 5 minutes)
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}

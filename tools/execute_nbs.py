@@ -8,12 +8,16 @@ metadata; `--check` fails when a notebook's code changed after its outputs were 
     python tools/execute_nbs.py nbs/04_attacks.ipynb   # these, whatever their state
     python tools/execute_nbs.py --check                # exit 1 if any notebook's outputs are stale
     python tools/execute_nbs.py nbs/results.ipynb --outputs-from runs/results.ipynb
+    python tools/execute_nbs.py nbs/results.ipynb --carry-outputs HEAD   # code changed in ways that compute the same
 
 Module notebooks run in-process with execnb, as `nbdev_test` runs them (cells marked `#| eval: false` or with a
 `tst_flags` flag are skipped). Experiment notebooks (those with a papermill `parameters` cell) run under papermill
 with the parameters in `EXPERIMENTS`, which a note on the page states.
 `pretrain.ipynb`, `calibration.ipynb` and `results.ipynb` take 15, 16 and 74 minutes: their outputs are adopted from the executed copies of
 the runs that made the shipped weights and the results table (`--outputs-from` checks that the code is the same).
+When such a notebook's code changes without changing what it computes (a function imported from its new module, a
+new parameter that defaults to None), `--carry-outputs REV` keeps the outputs of its version at the git revision
+REV; `same_computation` says exactly which changes count as that, and anything else must be run again.
 """
 import argparse, ast, hashlib, json, os, re, shutil, sys
 from pathlib import Path
@@ -109,6 +113,60 @@ def run_experiment(path: Path, cwd: Path, parameters: dict):
     _write(path, nb)
 
 
+def _parameters(cell: str) -> dict:
+    "A parameters cell's assignments, name -> value as Python source (annotations and comments left out)."
+    return {node.targets[0].id if isinstance(node, ast.Assign) else node.target.id: ast.unparse(node.value)
+            for node in ast.parse(cell).body if isinstance(node, (ast.Assign, ast.AnnAssign))}
+
+
+def _computing(cell: str, new_none: set) -> str:
+    """A cell's statements without its imports and without calls whose every argument is a parameter that is new and
+    None (a function handed only missing options, such as load_extensions(plugins, datasets_dir))."""
+    def passes_only_new(node):
+        call = node.value if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) else None
+        args = call and call.args + [k.value for k in call.keywords]
+        return bool(args) and all(isinstance(a, ast.Name) and a.id in new_none for a in args)
+    body = [n for n in ast.parse(cell).body if not isinstance(n, (ast.Import, ast.ImportFrom)) and not passes_only_new(n)]
+    return ast.dump(ast.Module(body=body, type_ignores=[]))
+
+
+def same_computation(old: dict, new: dict) -> str | None:
+    """None when the notebook `new` computes what `old` did, else the first difference: the same code cells after
+    leaving out import statements (where a function is imported from changes nothing it computes, and the names
+    imported must be used the same way, which the rest of the cells check); the same parameters with the same values,
+    plus new ones whose value is None; and calls that pass nothing but those new parameters."""
+    a, b = code_cells(old), code_cells(new)
+    if len(a) != len(b): return f'{len(a)} code cells there, {len(b)} here'
+    params_old = next((_parameters(''.join(c['source'])) for c in a if _tagged(c, 'parameters')), {})
+    params_new = next((_parameters(''.join(c['source'])) for c in b if _tagged(c, 'parameters')), {})
+    changed = {k for k in params_old if params_new.get(k) != params_old[k]}
+    if changed: return f'parameters {sorted(changed)} differ'
+    added = {k: v for k, v in params_new.items() if k not in params_old}
+    if any(v != 'None' for v in added.values()): return f'new parameters with values other than None: {added}'
+    for i, (x, y) in enumerate(zip(a, b)):
+        if _tagged(x, 'parameters'): continue
+        if _computing(''.join(x['source']), set()) != _computing(''.join(y['source']), set(added)):
+            return f'code cell {i} computes something else'
+    return None
+
+
+def carry_outputs(path: Path, revision: str):
+    "Keep the outputs of `path` as committed at `revision`, if its code computes the same (`same_computation`)."
+    import subprocess
+    relative = path.relative_to(ROOT).as_posix()
+    text = subprocess.run(['git', 'show', f'{revision}:{relative}'], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    old, nb = json.loads(text), _read(path)
+    why = same_computation(old, nb)
+    if why: raise SystemExit(f'{path.name} computes something else than at {revision} ({why}): run it again instead.')
+    for cell, ran in zip(code_cells(nb), code_cells(old)):
+        cell['outputs'], cell['execution_count'] = ran.get('outputs', []), None
+    nb['cells'] = [c for c in nb['cells'] if not _tagged(c, NOTE_TAG)]
+    notes = [c for c in old['cells'] if _tagged(c, NOTE_TAG)]
+    at = next((i + 1 for i, c in enumerate(nb['cells']) if _tagged(c, 'parameters')), 0)
+    nb['cells'][at:at] = notes
+    _write(path, nb)
+
+
 def adopt_outputs(path: Path, executed: Path, command: str):
     "Copy the outputs of an executed copy whose code is the same; its parameters become the page's note."
     nb, run = _read(path), _read(executed)
@@ -137,6 +195,8 @@ def main():
     parser.add_argument('notebooks', nargs='*', type=Path)
     parser.add_argument('--check', action='store_true', help='list notebooks whose outputs are stale and exit 1 if any')
     parser.add_argument('--outputs-from', type=Path, help='an executed copy of the one notebook given')
+    parser.add_argument('--carry-outputs', metavar='REV', help="keep the outputs of the notebooks' versions at the git revision REV, "
+                        'where their code computes the same (see same_computation)')
     args = parser.parse_args()
     # module notebooks first, then the experiments in the order of EXPERIMENTS (evaluate reads train's run)
     order = lambda p: (p.name in EXPERIMENTS, list(EXPERIMENTS).index(p.name) if p.name in EXPERIMENTS else p.name)
@@ -149,6 +209,9 @@ def main():
         if len(notebooks) != 1: raise SystemExit('--outputs-from takes exactly one notebook.')
         command = f'papermill nbs/{notebooks[0].name} {args.outputs_from}{{flags}}'
         adopt_outputs(notebooks[0], args.outputs_from, command); _stamp(notebooks[0])
+    elif args.carry_outputs:
+        if not args.notebooks: raise SystemExit('--carry-outputs takes the notebooks to carry.')
+        for path in notebooks: carry_outputs(path, args.carry_outputs); _stamp(path)
     else:
         if not args.notebooks: notebooks = [p for p in notebooks if is_stale(p)]
         for path in notebooks: execute(path); _stamp(path)
