@@ -343,14 +343,20 @@ def check_parameters(history: list[str] | None = None) -> None:
 _TERMINAL = {'on': False}   # set in the kernel of a papermill run, by `papermill_mode`
 
 def say(message: str, show: bool = True) -> None:
-    """One line of progress or results, shown once: in a papermill run (`papermill_mode`) it goes to the kernel's own
-    stderr, which is the terminal running papermill and which ipykernel also copies into the output notebook;
-    elsewhere it is printed if `show` (JupyterLab, scripts, the command line)."""
+    """One line of progress or results, shown once in each place: in a papermill run (`papermill_mode`) it goes to the
+    output notebook (the cell's stderr) and to the terminal running papermill, whatever `show` says; elsewhere it is
+    printed if `show` (JupyterLab, scripts, the command line)."""
     if not _TERMINAL['on']:
         if show: print(message, flush=True)
         return
+    stream = sys.stderr
+    if stream is sys.__stderr__:   # not inside a kernel: this process's stderr is the terminal
+        print('\r' + message, file=stream, flush=True); return
+    stream.write(message + '\n'); stream.flush()   # the output notebook, in order with the cell's other output
+    try: terminal = stream.fileno()                # ipykernel's copy of the stderr it took over: the terminal
+    except (OSError, ValueError): terminal = sys.__stderr__.fileno()   # a kernel that left its stderr alone
     # papermill's cell counter redraws its line with \r: start over it (cleared, in a real terminal)
-    print(('\r\033[K' if sys.__stderr__.isatty() else '\r') + message, file=sys.__stderr__, flush=True)
+    os.write(terminal, (('\r\033[K' if os.isatty(terminal) else '\r') + message + '\n').encode())
 
 def _sentence_first(shell, etype, value, tb, tb_offset=None):
     "IPython's handler for a `SaftError`: its sentence in the terminal, and as the cell's whole traceback."

@@ -94,20 +94,21 @@ def test_help_notebook_gives_every_parameter_a_type_and_a_description(notebook):
         assert not any(listed(name, parameters['protocol']['help']) for name in list_protocols() if name != 'suite')
 
 
-def _printed(nb) -> str:
-    return ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if o.get('name') == 'stdout')
+def _printed(nb, streams=('stdout', 'stderr')) -> str:
+    "What the notebook's cells printed: under papermill, saft-nb's lines go to stderr (the terminal, copied into the notebook)."
+    return ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if o.get('name') in streams)
 
 
 def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
     nb = execute(tmp_path, 'train.ipynb', recipe='saft', root=str(tmp_path / 'data'), eps=2, dry_run=True, out=str(tmp_path / 'runs'),
                  method_options={'descriptions': '/data/saft/cupl.json'})
-    shown = json.loads(_printed(nb))
+    shown = json.loads(_printed(nb, ('stdout',)))
     assert shown['dataset'] == {'value': 'tinyimagenet', 'source': 'recipe saft: tmlr-group/SAFT@db30aec config.py ~l.48'}
     assert shown['eps'] == {'value': 2, 'source': 'given'} and shown['method_options']['value']['too_few'] == 'template'
     assert shown['crop']['value'] == 0.875 and shown['method_options']['value']['descriptions'] == '/data/saft/cupl.json'
     assert not (tmp_path / 'runs').exists() and not (tmp_path / 'data').exists()
     nb = execute(tmp_path, 'evaluate.ipynb', protocol='tga-zsr', dry_run=True, out=str(tmp_path / 'runs'))
-    shown = json.loads(_printed(nb))
+    shown = json.loads(_printed(nb, ('stdout',)))
     assert shown['steps']['value'] == 100 and shown['aa_components']['value'] == ['apgd-ce', 'apgd-dlr'] and len(shown['datasets']['value']) == 16
     assert not (tmp_path / 'runs').exists()
     nb = execute(tmp_path, 'leaderboard.ipynb', models='fare2-vitl14,tecoa4-vitl14,runs/saft', protocol='fare', dry_run=True,
