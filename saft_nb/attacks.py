@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_attacks.ipynb 2
 from __future__ import annotations
-import contextlib, math
+import contextlib, hashlib, math
 from dataclasses import dataclass, asdict
 from typing import Callable, NamedTuple
 
@@ -18,12 +18,13 @@ from .data import DatasetSpec, Hierarchy
 from .models import ClipModel, ZeroShotClassifier, text_bank
 
 # %% auto 0
-__all__ = ['NORMS', 'MAX_EPS', 'APGD_MIN_CLASSES', 'AA_COMPONENTS', 'APGD_T_TARGETS', 'ATTACKS', 'OBJECTIVES', 'EVAL_ATTACKS',
-           'CLEAN_SHARE', 'ROBUST_SHARE', 'project', 'random_start', 'Objective', 'CrossEntropy', 'margin', 'CWMargin',
-           'SoftCrossEntropy', 'EmbeddingDistance', 'EnsembleCrossEntropy', 'MultiLevel', 'attack_mode', 'pgd',
-           'apgd_checkpoints', 'dlr', 'dlr_targeted', 'DLR', 'apgd', 'apgd_t_targets', 'aa_plan', 'auto_attack',
-           'AttackConfig', 'robust_accuracy', 'default_step', 'AttackBudget', 'AttackTarget', 'AttackRun', 'EvalAttack',
-           'register_attack', 'get_attack', 'list_attacks', 'eval_pgd', 'superclass_targets']
+__all__ = ['NORMS', 'MAX_EPS', 'APGD_MIN_CLASSES', 'APGD_COMPONENTS', 'AA_COMPONENTS', 'AA_STANDARD', 'APGD_T_TARGETS', 'ATTACKS',
+           'OBJECTIVES', 'EVAL_ATTACKS', 'CLEAN_SHARE', 'ROBUST_SHARE', 'project', 'ImageSeeds', 'rows_of',
+           'random_start', 'Objective', 'CrossEntropy', 'margin', 'CWMargin', 'SoftCrossEntropy', 'EmbeddingDistance',
+           'EnsembleCrossEntropy', 'MultiLevel', 'attack_mode', 'pgd', 'apgd_checkpoints', 'dlr', 'dlr_targeted', 'DLR',
+           'apgd', 'apgd_t_targets', 'aa_plan', 'auto_attack', 'AttackConfig', 'image_outcomes', 'robust_accuracy',
+           'default_step', 'AttackBudget', 'AttackTarget', 'AttackRun', 'EvalAttack', 'register_attack', 'get_attack',
+           'list_attacks', 'autoattack_name', 'eval_pgd', 'superclass_targets']
 
 # %% ../nbs/04_attacks.ipynb
 NORMS = ('linf', 'l2')
@@ -40,10 +41,54 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str) -> torc
     return (x + delta).clamp(0, 1)
 
 # %% ../nbs/04_attacks.ipynb
+def _stream_seed(seed: int, salt: str, image: int) -> int:
+    "A 63-bit generator seed for one image's stream: the same on every machine and process (not Python's salted hash)."
+    digest = hashlib.blake2b(f'{seed}|{salt}|{image}'.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, 'little') >> 1
+
+class ImageSeeds:
+    """Random numbers drawn image by image: image `i` of `images` (its index in its split) draws from its own stream,
+    seeded by `seed` and `salt`; `subset` follows a batch's rows, the streams going on where they were."""
+    def __init__(self, seed: int, images, salt: str = '', _streams: dict | None = None):
+        self.seed, self.salt, self.images = seed, salt, [int(i) for i in images]
+        self._streams = {} if _streams is None else _streams   # shared with every subset
+    def __len__(self): return len(self.images)
+    def subset(self, rows) -> ImageSeeds:
+        "The streams of the batch rows `rows` (indices or a boolean mask, as for the batch tensor)."
+        rows = torch.as_tensor(rows)
+        if rows.dtype == torch.bool: rows = rows.nonzero()[:, 0]
+        return ImageSeeds(self.seed, [self.images[r] for r in rows.tolist()], self.salt, self._streams)
+    def _stream(self, image: int) -> torch.Generator:
+        if image not in self._streams: self._streams[image] = torch.Generator().manual_seed(_stream_seed(self.seed, self.salt, image))
+        return self._streams[image]
+    def _draw(self, sample, shape, device) -> torch.Tensor:
+        if not self.images: return torch.empty(0, *shape, device=device)
+        return torch.stack([sample(shape, generator=self._stream(i)) for i in self.images]).to(device)
+    def rand(self, *shape, device=None) -> torch.Tensor:
+        "Uniform numbers in [0, 1), a tensor of `shape` per image, stacked: len(self) x shape."
+        return self._draw(torch.rand, shape, device)
+    def randn(self, *shape, device=None) -> torch.Tensor:
+        "Standard normal numbers, a tensor of `shape` per image, stacked: len(self) x shape."
+        return self._draw(torch.randn, shape, device)
+
+def rows_of(generator, rows):
+    "The random source of the batch rows `rows`: an `ImageSeeds`' subset; a `torch.Generator` (or None) as it is."
+    return generator.subset(rows) if isinstance(generator, ImageSeeds) else generator
+
+# %% ../nbs/04_attacks.ipynb
 def random_start(x: torch.Tensor, eps: float, norm: str, generator=None, rows: tuple[int, int] | None = None) -> torch.Tensor:
     """A uniform random point of the eps-ball around `x` (L-inf: each pixel; L2: uniform in the ball), clipped to [0,1].
-    `rows=(offset, total)`: `x` is rows offset.. of a batch of `total`; draw the whole batch's noise and keep these
-    rows, so that a batch split over processes starts where the unsplit batch would."""
+    `generator`: a `torch.Generator`, or `ImageSeeds` with one stream per row of `x`. `rows=(offset, total)`: `x` is
+    rows offset.. of a batch of `total`; draw the whole batch's noise and keep these rows, so that a batch split over
+    processes starts where the unsplit batch would."""
+    if isinstance(generator, ImageSeeds):
+        if len(generator) != len(x): raise ConfigError(f"random_start got {len(generator)} image streams for {len(x)} images.")
+        shape = x.shape[1:]
+        if norm == 'linf': delta = (generator.rand(*shape, device=x.device) * 2 - 1) * eps
+        else:
+            d, r = generator.randn(*shape, device=x.device), generator.rand(device=x.device) ** (1 / x[0].numel())
+            delta = d / _flat_norm(d) * (eps * r).view(-1, *([1] * (x.ndim - 1)))
+        return (x + delta).clamp(0, 1)
     offset, total = rows or (0, len(x))
     shape, take = (total, *x.shape[1:]), slice(offset, offset + len(x))
     if norm == 'linf':
@@ -170,7 +215,7 @@ def pgd(objective: Objective, x: torch.Tensor, eps: float, steps: int, step_size
             active = idx_all[~done] if track_best else idx_all
             if len(active) == 0: break
             if start is not None: xa, start = project(start[active].detach(), x[active], eps, norm), None
-            else: xa = random_start(x[active], eps, norm, generator) if random_init else x[active].clone()
+            else: xa = random_start(x[active], eps, norm, rows_of(generator, active)) if random_init else x[active].clone()
             g = torch.zeros_like(xa)
             for step in range(steps + 1):
                 if step == steps and not track_best: break     # the last iterate needs no gradient
@@ -200,7 +245,9 @@ def apgd_checkpoints(steps: int) -> list[int]:
 
 # %% ../nbs/04_attacks.ipynb
 APGD_MIN_CLASSES = {'apgd-ce': 2, 'apgd-dlr': 3, 'apgd-t': 4}   # classes each APGD loss needs (DLR reads the 3rd logit, targeted DLR the 4th)
-AA_COMPONENTS = tuple(APGD_MIN_CLASSES)                         # the APGD attacks AutoAttack can run
+APGD_COMPONENTS = tuple(APGD_MIN_CLASSES)                       # the APGD attacks `auto_attack` runs in one call
+AA_COMPONENTS = APGD_COMPONENTS + ('fab-t', 'square')           # what an evaluation's AutoAttack can run (fab-t, square: saft_nb.fab_square)
+AA_STANDARD = ('apgd-ce', 'apgd-t', 'fab-t', 'square')          # AutoAttack's standard version, at 100 iterations and 5000 Square queries
 
 def dlr(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     "Untargeted DLR loss: -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3); needs at least 3 classes."
@@ -237,7 +284,7 @@ def apgd(objective: Objective, x: torch.Tensor, eps: float, steps: int = 100, no
         for _ in range(restarts):
             idx = (~done).nonzero()[:, 0]
             if len(idx) == 0: break
-            xk = random_start(x[idx], eps, norm, generator)
+            xk = random_start(x[idx], eps, norm, rows_of(generator, idx))
             loss, wrong, grad = _loss_and_grad(objective, xk, idx)
             # per-sample state of the samples still attacked; a sample leaves it once misclassified
             st = dict(idx=idx, x0=x[idx], xk=xk, x_prev=xk.clone(), grad=grad, loss=loss,
@@ -294,14 +341,14 @@ def _targeted_rounds(clf, x, y, x_adv, robust, eps, norm, steps, n_targets, gene
         if not len(idx): break
         # the (t+1)-th highest class on the clean image; never the true class, since these points are classified correctly
         target = _predict(clf, x[idx]).argsort(-1, descending=True)[:, t + 1]
-        trial = apgd(DLR(clf, y[idx], target), x[idx], eps, steps, norm, generator=generator)
+        trial = apgd(DLR(clf, y[idx], target), x[idx], eps, steps, norm, generator=rows_of(generator, idx))
         fooled = _predict(clf, trial).argmax(-1) != y[idx]
         x_adv[idx[fooled]] = trial[fooled]; robust[idx[fooled]] = False
     return x_adv, robust
 
 # %% ../nbs/04_attacks.ipynb
 def aa_plan(components, n_classes: int) -> list[str]:
-    "The AutoAttack components of `components` that run on `n_classes` classes: APGD-T needs 4 (with 3 it becomes APGD-DLR), APGD-DLR 3."
+    "The AutoAttack components of `components` that run on `n_classes` classes: APGD-T needs 4 (with 3 it becomes APGD-DLR), APGD-DLR 3; FAB-T and Square run on any."
     plan = []
     for c in components:
         check_choice('AutoAttack component', c, AA_COMPONENTS)
@@ -328,7 +375,7 @@ def auto_attack(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, eps: 
             idx = robust.nonzero()[:, 0]
             if not len(idx): break
             objective = (CrossEntropy if component == 'apgd-ce' else DLR)(clf, y[idx])
-            x_adv[idx] = apgd(objective, x[idx], eps, steps, norm, restarts, generator=generator)
+            x_adv[idx] = apgd(objective, x[idx], eps, steps, norm, restarts, generator=rows_of(generator, idx))
             robust[idx] = _predict(clf, x_adv[idx]).argmax(-1) == y[idx]
     return x_adv
 
@@ -361,7 +408,7 @@ def validate(self: AttackConfig) -> AttackConfig:
     if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=MAX_EPS, lo_open=True)
     check_choice('objective', self.objective, OBJECTIVES); check_number('momentum', self.momentum, lo=0, hi=1)
     if not self.components: raise ConfigError("autoattack needs at least one component: apgd-ce, apgd-dlr, apgd-t.")
-    aa_plan(self.components, 4)
+    for c in self.components: check_choice('APGD component', c, APGD_COMPONENTS)   # FAB-T and Square run in evaluations (saft_nb.fab_square)
     return self
 
 # %% ../nbs/04_attacks.ipynb
@@ -378,11 +425,12 @@ def step01(self: AttackConfig) -> float:
 # %% ../nbs/04_attacks.ipynb
 @patch
 def run(self: AttackConfig, clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, track_best: bool = True,
-        autocast_dtype=None) -> torch.Tensor:
-    "Adversarial versions of the images `x` (labels `y`, in [0,1]) against the zero-shot classifier `clf`, as this config says."
+        autocast_dtype=None, seeds: ImageSeeds | None = None) -> torch.Tensor:
+    """Adversarial versions of the images `x` (labels `y`, in [0,1]) against the zero-shot classifier `clf`, as this
+    config says; random starts from `seeds` (one stream per image) if given, else from a generator seeded by `seed`."""
     self.validate()
-    gen = None
-    if self.seed is not None: gen = torch.Generator(device=x.device); gen.manual_seed(self.seed)
+    gen = seeds
+    if gen is None and self.seed is not None: gen = torch.Generator(device=x.device); gen.manual_seed(self.seed)
     if self.attack == 'pgd':
         return pgd(OBJECTIVES[self.objective](clf, y), x, self.eps01, self.steps, self.step01, self.norm,
                    self.restarts, self.random_init, self.momentum, track_best, clf.cm.model, autocast_dtype, gen)
@@ -405,14 +453,22 @@ def describe(self: AttackConfig) -> dict:
     return out
 
 # %% ../nbs/04_attacks.ipynb
+def image_outcomes(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
+                   batch_size: int = 250, seeds: ImageSeeds | None = None) -> torch.Tensor:
+    """Whether `clf` classifies each image right (a boolean per image, on the CPU): clean when `make_adversarial` is
+    None, else on `make_adversarial(xb, yb)`, or `make_adversarial(xb, yb, seeds_of_the_batch)` when `seeds` are given."""
+    right = []
+    for i in range(0, len(x), batch_size):
+        xb, yb = x[i:i + batch_size].to(clf.cm.device), y[i:i + batch_size].to(clf.cm.device)
+        if make_adversarial is not None:
+            xb = make_adversarial(xb, yb) if seeds is None else make_adversarial(xb, yb, seeds.subset(range(i, i + len(xb))))
+        with torch.no_grad(): right.append((clf(xb).argmax(-1) == yb).cpu())
+    return torch.cat(right) if right else torch.zeros(0, dtype=torch.bool)
+
 def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
                     batch_size: int = 250) -> dict:
     "Accuracy of `clf` on `make_adversarial(x, y)` (clean when None), in batches, with the sample count."
-    correct = 0
-    for i in range(0, len(x), batch_size):
-        xb, yb = x[i:i + batch_size].to(clf.cm.device), y[i:i + batch_size].to(clf.cm.device)
-        if make_adversarial is not None: xb = make_adversarial(xb, yb)
-        with torch.no_grad(): correct += (clf(xb).argmax(-1) == yb).sum().item()
+    correct = int(image_outcomes(clf, x, y, make_adversarial, batch_size).sum())
     return {'accuracy': correct / len(x), 'correct': correct, 'n': len(x)}
 
 # %% ../nbs/04_attacks.ipynb
@@ -430,6 +486,7 @@ class AttackBudget:
     aa_restarts: int           # restarts of APGD-CE and APGD-DLR
     aa_components: tuple       # what autoattack runs, in order (a subset of AA_COMPONENTS)
     seed: int                  # seeds every attack's random starts
+    square_queries: int = 5000 # Square's queries per image (AutoAttack's standard 5000)
     def __post_init__(self): object.__setattr__(self, 'aa_components', tuple(self.aa_components))   # a config's list
 
 @patch
@@ -447,7 +504,7 @@ class AttackTarget:
     descriptions: tuple[dict, int] | None = None   # (texts per class, how many classes are described), for attacks that need them
 
 class AttackRun(NamedTuple):
-    "One run of an evaluation attack: its epsilon (1/255 units), `make_adversarial(xb, yb) -> x_adv`, and the row's settings."
+    "One run of an evaluation attack: its epsilon (1/255 units), `make_adversarial(xb, yb, seeds) -> x_adv` (`seeds`: the batch's `ImageSeeds`), and the row's settings."
     eps: float
     make_adversarial: Callable
     settings: dict
@@ -461,8 +518,10 @@ class EvalAttack:
     budget: str                # 'pgd' (steps, step_size, epsilons) or 'apgd' (aa_steps, aa_restarts, aa_epsilons)
     min_classes: int = 2       # fewer classes: evaluation stops before running anything, with one sentence
     needs: str | None = None   # 'descriptions': evaluation prepares `AttackTarget.descriptions` for it
-    plan: Callable             # (AttackTarget, AttackBudget, epsilons) -> list of AttackRun, or a str saying why it cannot run there
+    plan: Callable | None      # (AttackTarget, AttackBudget, epsilons) -> list of AttackRun, or a str saying why it cannot run there
     passes: Callable           # (AttackBudget, n_classes) -> forward+backward passes per image at one epsilon
+    cascade: Callable | None = None   # a composite (AutoAttack): (AttackBudget, n_classes) -> the registered attacks it runs in turn on the images still standing
+    row_name: Callable | None = None  # a composite's row name: (AttackBudget, attacks that ran) -> str
 
     def __post_init__(self):
         where = f"The evaluation attack {self.name!r}"
@@ -470,7 +529,8 @@ class EvalAttack:
         if self.budget not in ('pgd', 'apgd'): raise ConfigError(f"{where} has budget {self.budget!r}: give 'pgd' or 'apgd'.")
         if self.needs not in (None, 'descriptions'): raise ConfigError(f"{where} needs {self.needs!r}: give None or 'descriptions'.")
         check_number(f"min_classes of the evaluation attack {self.name!r}", self.min_classes, lo=2, integer=True)
-        for f in ('plan', 'passes'):
+        needed = ('passes', 'cascade', 'row_name') if self.cascade is not None else ('plan', 'passes')
+        for f in needed:
             if not callable(getattr(self, f)): raise ConfigError(f"{where} has a {f} that is not a function.")
 
 # %% ../nbs/04_attacks.ipynb
@@ -513,7 +573,7 @@ def _pgd_plan(objective: str) -> Callable:
         for eps in epsilons:
             ac = AttackConfig('pgd', budget.norm, eps, budget.steps, budget.step(eps), restarts=1, objective=objective,
                               seed=budget.seed, components=budget.aa_components)
-            runs.append(AttackRun(eps, lambda xb, yb, ac=ac: ac.run(target.clf, xb, yb),
+            runs.append(AttackRun(eps, lambda xb, yb, seeds=None, ac=ac: ac.run(target.clf, xb, yb, seeds=seeds),
                                   dict(steps=ac.steps, step_size=ac.step01 * 255, restarts=1, target='classes')))
         return runs
     return plan
@@ -543,16 +603,15 @@ def _apgd_passes(components) -> Callable:
 
 # %% ../nbs/04_attacks.ipynb
 def _apgd_plan(attack: str) -> Callable:
-    "The plan of the APGD attack `attack` (apgd-ce, apgd-dlr, apgd-t or autoattack): one run per epsilon, through `AttackConfig`."
+    "The plan of the APGD attack `attack` (apgd-ce, apgd-dlr or apgd-t): one run per epsilon, through `AttackConfig`."
     def plan(target: AttackTarget, budget: AttackBudget, epsilons: list) -> list[AttackRun]:
         n_classes = len(target.spec.classnames)
-        ran = {'autoattack': lambda: '+'.join(aa_plan(budget.aa_components, n_classes)),
-               'apgd-t': lambda: f'apgd-t, {apgd_t_targets(n_classes)} targets'}.get(attack, lambda: 'classes')()
+        ran = f'apgd-t, {apgd_t_targets(n_classes)} targets' if attack == 'apgd-t' else 'classes'
         runs = []
         for eps in epsilons:
             ac = AttackConfig(attack, budget.norm, eps, budget.aa_steps, None, restarts=budget.aa_restarts, objective='ce',
                               seed=budget.seed, components=budget.aa_components)
-            runs.append(AttackRun(eps, lambda xb, yb, ac=ac: ac.run(target.clf, xb, yb),
+            runs.append(AttackRun(eps, lambda xb, yb, seeds=None, ac=ac: ac.run(target.clf, xb, yb, seeds=seeds),
                                   dict(steps=ac.steps, step_size=None, restarts=1 if attack == 'apgd-t' else ac.restarts, target=ran)))
         return runs
     return plan
@@ -561,13 +620,27 @@ for _name, _summary in (('apgd-ce', 'APGD on the cross-entropy'), ('apgd-dlr', '
                         ('apgd-t', f'APGD on the targeted DLR loss, against the {APGD_T_TARGETS} classes ranked after the true one')):
     register_attack(EvalAttack(name=_name, summary=_summary, budget='apgd', min_classes=APGD_MIN_CLASSES[_name],
                                plan=_apgd_plan(_name), passes=_apgd_passes([_name])))
-register_attack(EvalAttack(name='autoattack', summary="the APGD attacks of aa_components in turn on the points still robust, as the label space allows",
-                           budget='apgd', plan=_apgd_plan('autoattack'), passes=_apgd_passes(None)));
 
 # %% ../nbs/04_attacks.ipynb
-def eval_pgd(objective: Objective, x: torch.Tensor, eps: float, budget: AttackBudget, model: nn.Module) -> torch.Tensor:
-    "PGD on `objective` as evaluation runs it: `eps` in 1/255 units, the budget's steps, step and norm, random starts seeded by its seed."
-    gen = torch.Generator(device=x.device).manual_seed(budget.seed)
+def autoattack_name(budget: AttackBudget, ran: list[str]) -> str:
+    "AutoAttack's row name: 'autoattack' only for the standard version (AA_STANDARD, 100 iterations, 1 restart, 5000 queries); a reduced one says what ran."
+    if tuple(ran) == AA_STANDARD and (budget.aa_steps, budget.aa_restarts, budget.square_queries) == (100, 1, 5000): return 'autoattack'
+    return '+'.join(ran) + f', {budget.aa_steps} iterations' + (f', {budget.square_queries} queries' if 'square' in ran else '')
+
+def _autoattack_passes(budget: AttackBudget, n_classes: int) -> float:
+    "AutoAttack's passes per image: its first attack's own, each later one's on the share still standing (ROBUST_SHARE of CLEAN_SHARE)."
+    plan = aa_plan(budget.aa_components, n_classes)
+    return sum((1 if i == 0 else ROBUST_SHARE / CLEAN_SHARE) * get_attack(c).passes(budget, n_classes) for i, c in enumerate(plan))
+
+register_attack(EvalAttack(name='autoattack', summary="AutoAttack: the attacks of aa_components in turn on the images still standing, the worst case per image",
+                           budget='apgd', plan=None, passes=_autoattack_passes,
+                           cascade=lambda budget, n_classes: aa_plan(budget.aa_components, n_classes), row_name=autoattack_name));
+
+# %% ../nbs/04_attacks.ipynb
+def eval_pgd(objective: Objective, x: torch.Tensor, eps: float, budget: AttackBudget, model: nn.Module,
+             seeds: ImageSeeds | None = None) -> torch.Tensor:
+    "PGD on `objective` as evaluation runs it: `eps` in 1/255 units, the budget's steps, step and norm, random starts from `seeds` (else seeded by the budget's seed)."
+    gen = seeds if seeds is not None else torch.Generator(device=x.device).manual_seed(budget.seed)
     return pgd(objective, x, eps / 255, budget.steps, budget.step(eps) / 255, budget.norm, model=model, generator=gen)
 
 def _ensemble_target(members: int, described: int, classes: int) -> str:
@@ -582,7 +655,7 @@ def _ensemble_plan(target: AttackTarget, budget: AttackBudget, epsilons: list) -
     texts, described = target.descriptions
     dclf = ZeroShotClassifier.from_dataset(target.cm, target.spec, descriptions=texts)
     what = _ensemble_target(len(dclf.members), described, len(target.spec.classnames))
-    return [AttackRun(eps, lambda xb, yb, eps=eps: eval_pgd(EnsembleCrossEntropy(dclf, yb), xb, eps, budget, target.cm.model),
+    return [AttackRun(eps, lambda xb, yb, seeds=None, eps=eps: eval_pgd(EnsembleCrossEntropy(dclf, yb), xb, eps, budget, target.cm.model, seeds),
                       dict(steps=budget.steps, step_size=budget.step(eps), restarts=1, described_classes=described, target=what))
             for eps in epsilons]
 
@@ -609,7 +682,7 @@ def _superclass_plan(target: AttackTarget, budget: AttackBudget, epsilons: list)
     for tree, sclf, up in trees:
         up = up.to(target.cm.device)
         for eps in epsilons:
-            runs.append(AttackRun(eps, lambda xb, yb, eps=eps, sclf=sclf, up=up: eval_pgd(MultiLevel([sclf], [up[yb]]), xb, eps, budget, target.cm.model),
+            runs.append(AttackRun(eps, lambda xb, yb, seeds=None, eps=eps, sclf=sclf, up=up: eval_pgd(MultiLevel([sclf], [up[yb]]), xb, eps, budget, target.cm.model, seeds),
                                   dict(steps=budget.steps, step_size=budget.step(eps), restarts=1, target=tree)))
     return runs
 
