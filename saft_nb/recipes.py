@@ -4,20 +4,23 @@
 
 # %% ../nbs/06b_recipes.ipynb 2
 from __future__ import annotations
-import copy, re
+import argparse, copy, difflib, json, re
 from dataclasses import fields
+
+from fastcore.docments import docments
 
 import pandas as pd
 
 from .attacks import AttackBudget, get_attack
-from .core import DATA_DIR, ConfigError, SaftError, check_choice, load_json
-from .data import MAX_VAL, VAL_FRACTION, get_spec, template_problem
+from .core import DATA_DIR, ConfigError, SaftError, check_choice, load_json, load_plugins
+from .data import MAX_VAL, VAL_FRACTION, add_datasets_dir, get_spec, template_problem
 
 # %% auto 0
-__all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'list_recipes', 'list_protocols', 'load_recipe',
-           'load_protocol', 'resolve', 'given_values', 'ResolvedConfig', 'check_dataset_keys', 'per_dataset',
-           'check_prompts', 'settings_table', 'source_link', 'sources_table', 'vit_flops', 'training_images',
-           'training_cost', 'evaluation_cost', 'reproduction_table']
+__all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'PLUGIN_PARAMETERS', 'OPTION_ALIASES', 'list_recipes',
+           'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'ResolvedConfig',
+           'check_dataset_keys', 'per_dataset', 'check_prompts', 'settings_table', 'source_link', 'sources_table',
+           'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table', 'load_extensions',
+           'option_type', 'OptionParser', 'add_config_options']
 
 # %% ../nbs/06b_recipes.ipynb
 RECIPE_DIR, PROTOCOL_DIR = DATA_DIR / 'recipes', DATA_DIR / 'protocols'
@@ -215,3 +218,72 @@ def reproduction_table() -> pd.DataFrame:
         r = load_recipe(name)
         if name != 'suite': rows.append({'recipe': name, 'protocol': r['protocol'], 'code': r['code'], 'compare with': r['compare_with']})
     return pd.DataFrame(rows)
+
+# %% ../nbs/06b_recipes.ipynb
+PLUGIN_PARAMETERS = {   # what every entry point takes besides its config's fields: the notebooks' -p names, the commands' options
+    'plugins': "comma-separated .py files or module names that register your own methods, attacks or datasets (loaded first)",
+    'datasets_dir': "a folder of dataset JSON files in the shipped datasets' schema, registered before the config is resolved",
+}
+
+def load_extensions(plugins=None, datasets_dir=None) -> list[dict]:
+    """Register what a user brings, before any config is resolved (so that a plugin's method name is known): the
+    installed entry points of the group `saft_nb.plugins` and `plugins` (`.py` files or module names, a list or
+    comma-separated text, each imported once until it changes), then the dataset JSON files in the folder
+    `datasets_dir`. Returns every plugin loaded in this process with its SHA-256 (`saft_nb.core.loaded_plugins()`)."""
+    loaded = load_plugins(plugins)
+    add_datasets_dir(datasets_dir)   # None or empty: nothing
+    return loaded
+
+# %% ../nbs/06b_recipes.ipynb
+def option_type(annotation: str):
+    """A parser for one config field's command-line value, from its annotation, whose errors say what was expected: a
+    list is given as comma-separated text (the config splits it), a dict as JSON (or text, where the field takes text)."""
+    if 'dict' in annotation:
+        def json_object(v):
+            try: return json.loads(v)
+            except ValueError:
+                if 'str' in annotation: return v
+                raise argparse.ArgumentTypeError(f"expected JSON such as '{{\"k\": 5}}', got {v!r}") from None
+        return json_object
+    if 'list' in annotation: return str
+    if 'bool' in annotation:
+        def switch(v):
+            if str(v).lower() in ('true', 'yes', '1'): return True
+            if str(v).lower() in ('false', 'no', '0'): return False
+            raise argparse.ArgumentTypeError(f"expected true or false, got {v!r}")
+        return switch
+    base, what = (int, 'an integer') if 'int' in annotation else (float, 'a number') if 'float' in annotation else (str, 'a string')
+    def value(v):
+        if 'None' in annotation and v.lower() == 'none': return None
+        try: return base(v)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected {what}{' or none' if 'None' in annotation else ''}, got {v!r}") from None
+    return value
+
+# %% ../nbs/06b_recipes.ipynb
+class OptionParser(argparse.ArgumentParser):
+    """argparse, with its errors as one line: the option, what is wrong, and the closest option for a misspelled one;
+    no abbreviations (`--epsilon` is not taken for `--epsilons`: a misspelled option is an error, not a guess)."""
+    def __init__(self, *args, **kwargs): super().__init__(*args, allow_abbrev=False, **kwargs)
+    def error(self, message):
+        if message.startswith('unrecognized arguments: '):
+            options = [o for a in self._actions for o in a.option_strings]
+            hints = [f"{w} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(w.split('=')[0], options, 1, 0.6)) else w
+                     for w in message[len('unrecognized arguments: '):].split() if w.startswith('-')]
+            message = f"unknown option{'s' if len(hints) > 1 else ''} {', '.join(hints)}" if hints else message
+        self.exit(2, f"{self.prog}: error: {message}; {self.prog} --help lists the options.\n")
+
+OPTION_ALIASES = {'n': '--n-images'}   # torchrun's own parser reads `--n` as an ambiguous prefix of its options
+
+def add_config_options(parser: argparse.ArgumentParser, config_class) -> argparse.ArgumentParser:
+    """One option per field of the dataclass `config_class` (`--aa-steps` for `aa_steps`, its comment as the help, a
+    switch for a bool field; `OPTION_ALIASES` adds a second name), then `--plugins` and `--datasets-dir`; options not
+    given stay out of the parsed args."""
+    helps = docments(config_class)
+    for f in fields(config_class):
+        kind = str(f.type)
+        extra = dict(nargs='?', const=True) if 'bool' in kind else {}
+        names = ['--' + f.name.replace('_', '-')] + ([OPTION_ALIASES[f.name]] if f.name in OPTION_ALIASES else [])
+        parser.add_argument(*names, dest=f.name, type=option_type(kind), default=argparse.SUPPRESS,
+                            help=(helps[f.name] or '').replace('%', '%%'), **extra)   # '': no source (a class run in a notebook)
+    for name, text in PLUGIN_PARAMETERS.items(): parser.add_argument('--' + name.replace('_', '-'), default=None, help=text)
+    return parser

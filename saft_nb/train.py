@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import argparse, difflib, json, math, os, shutil, sys, time, warnings
+import json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,25 +14,25 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from fastcore.basics import patch
-from fastcore.docments import docments
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .attacks import AttackConfig, default_step, pgd, random_start, robust_accuracy
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
-from .core import (FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor, load_plugins,
+from .core import (FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor,
                           loaded_plugins, say)
-from .data import (PERTURB_AT, add_datasets_dir, check_readable, data_root, get_spec, images_and_labels, load_dataset,
+from .data import (PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset,
                           sample_subset, spec_of)
 from .methods import METHODS, MethodContext, get_method, method_names
 from .loading import load_model
 from .models import ClipModel, ZeroShotClassifier, load_error_detail, read_torch_file, save_clip
-from .recipes import ResolvedConfig, check_prompts, load_recipe
+from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_prompts, load_extensions,
+                             load_recipe)
 
 # %% auto 0
-__all__ = ['SCHEDULES', 'PLUGIN_PARAMETERS', 'TrainConfig', 'config_parameters', 'validate_model', 'prepare_training',
-           'adversarial_loss', 'check_run_method', 'train', 'load_extensions', 'dry_run', 'cli', 'main']
+__all__ = ['SCHEDULES', 'TrainConfig', 'config_parameters', 'validate_model', 'prepare_training', 'adversarial_loss',
+           'check_run_method', 'train', 'dry_run', 'cli', 'main']
 
 # %% ../nbs/07_training.ipynb
 SCHEDULES = ('cosine', 'constant')
@@ -616,69 +616,16 @@ def _fit(cfg: TrainConfig, cm: ClipModel, train_set, val, state: dict | None, ru
     ddp.barrier()
 
 # %% ../nbs/07_training.ipynb
-PLUGIN_PARAMETERS = {   # what every entry point takes besides its config's fields: the notebooks' -p names, saft-train's options
-    'plugins': "comma-separated .py files or module names that register your own methods, attacks or datasets (loaded first)",
-    'datasets_dir': "a folder of dataset JSON files in the shipped datasets' schema, registered before the config is resolved",
-}
-
-def load_extensions(plugins=None, datasets_dir=None) -> list[dict]:
-    """Register what a user brings, before any config is resolved (so that a plugin's method name is known): the
-    installed entry points of the group `saft_nb.plugins` and `plugins` (`.py` files or module names, a list or
-    comma-separated text, each imported once until it changes), then the dataset JSON files in the folder
-    `datasets_dir`. Returns every plugin loaded in this process with its SHA-256 (`saft_nb.core.loaded_plugins()`)."""
-    loaded = load_plugins(plugins)
-    add_datasets_dir(datasets_dir)   # None or empty: nothing
-    return loaded
-
-# %% ../nbs/07_training.ipynb
-def _parser_for(annotation: str):
-    "A parser for one config field's command-line value, from its annotation, whose errors say what was expected."
-    if 'dict' in annotation:
-        def json_object(v):
-            try: return json.loads(v)
-            except ValueError: raise argparse.ArgumentTypeError(f"expected JSON such as '{{\"k\": 5}}', got {v!r}") from None
-        return json_object
-    if 'bool' in annotation:
-        def switch(v):
-            if str(v).lower() in ('true', 'yes', '1'): return True
-            if str(v).lower() in ('false', 'no', '0'): return False
-            raise argparse.ArgumentTypeError(f"expected true or false, got {v!r}")
-        return switch
-    base, what = (int, 'an integer') if 'int' in annotation else (float, 'a number') if 'float' in annotation else (str, 'a string')
-    def value(v):
-        if 'None' in annotation and v.lower() == 'none': return None
-        try: return base(v)
-        except ValueError: raise argparse.ArgumentTypeError(f"expected {what}{' or none' if 'None' in annotation else ''}, got {v!r}") from None
-    return value
-
-# %% ../nbs/07_training.ipynb
-class _Parser(argparse.ArgumentParser):
-    "argparse, with its errors as one line: the option, what is wrong, and the closest option for a misspelled one."
-    def error(self, message):
-        if message.startswith('unrecognized arguments: '):
-            options = [o for a in self._actions for o in a.option_strings]
-            hints = [f"{w} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(w.split('=')[0], options, 1, 0.6)) else w
-                     for w in message[len('unrecognized arguments: '):].split() if w.startswith('-')]
-            message = f"unknown option{'s' if len(hints) > 1 else ''} {', '.join(hints)}" if hints else message
-        self.exit(2, f"{self.prog}: error: {message}; {self.prog} --help lists the options.\n")
-
 def dry_run(config: TrainConfig) -> str:
     "Every resolved value of `config` with its source, as JSON: what a run would train, checked before any GPU time."
     return json.dumps(config.explain(), indent=1)
 
-def _cli_parser() -> _Parser:
-    "`saft-train`'s options: one per `TrainConfig` field (its comment as the help), where the run goes, plugins and datasets."
-    parser = _Parser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).')
-    helps = docments(TrainConfig)
-    for f in fields(TrainConfig):
-        kind = str(f.type)
-        extra = dict(nargs='?', const=True) if 'bool' in kind else {}
-        parser.add_argument('--' + f.name.replace('_', '-'), type=_parser_for(kind), default=argparse.SUPPRESS,
-                            help=(helps[f.name] or '').replace('%', '%%'), **extra)   # '': no source (a class run in a notebook)
+def _cli_parser() -> OptionParser:
+    "`saft-train`'s options: one per `TrainConfig` field (its comment as the help), plugins and datasets, where the run goes."
+    parser = add_config_options(OptionParser(prog='saft-train', description='Adversarially fine-tune a CLIP model (saft-nb).'), TrainConfig)
     parser.add_argument('--out', default='runs', help='where a new run folder goes')
     parser.add_argument('--run-dir', default=None, help='an interrupted run folder to continue')
     parser.add_argument('--name', default=None, help="the new run folder's name (default: the method's)")
-    for name, text in PLUGIN_PARAMETERS.items(): parser.add_argument('--' + name.replace('_', '-'), default=None, help=text)
     parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
     return parser
 
