@@ -4,25 +4,37 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import json, re, time
+import json, os, re, sys, time
 from dataclasses import dataclass, asdict
+from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.utils.data import Subset
 
 from fastcore.basics import patch
 
-from .attacks import AA_COMPONENTS, MAX_EPS, AttackBudget, AttackTarget, get_attack, robust_accuracy
+from .attacks import (AA_COMPONENTS, MAX_EPS, AttackBudget, AttackRun, AttackTarget, EvalAttack, ImageSeeds, attack_mode,
+                             get_attack, image_outcomes)
 from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, atomic_write, check_choice, check_number,
                           check_writable, file_sha256, load_json, loaded_plugins, new_run_dir, resolve_device, save_json, say)
 from .data import PERTURB_AT, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import check_coverage, dataset_descriptions, descriptions_for
 from .models import ZeroShotClassifier
 from .loading import check_model_path, load_for_evaluation, unfinished_training
-from .recipes import ResolvedConfig, check_dataset_keys, check_prompts, per_dataset
+from .card import write_card
+from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_dataset_keys, check_prompts,
+                             load_extensions, per_dataset)
 
 # %% auto 0
-__all__ = ['suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'evaluate', 'save_results', 'load_results']
+__all__ = ['OUTCOMES', 'suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'evaluate', 'sample_images',
+           'RowPlan', 'row_plans', 'measure_row', 'forward_checks', 'evaluate_images', 'rows_from_outcomes',
+           'EvalProcesses', 'save_results', 'load_results', 'read_outcomes', 'merge_evaluations', 'cli', 'main']
 
 # %% ../nbs/08_evaluation.ipynb
 def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.startswith('suite-')]
@@ -38,8 +50,10 @@ class EvalConfig(ResolvedConfig):
     step_size: float | None = None         # their step, 1/255 units (None: the protocol's; the suite's is eps / 4)
     aa_steps: int | None = None            # APGD iterations (AutoAttack, APGD-CE, APGD-DLR, APGD-T)
     aa_epsilons: list[float] | str | None = None   # epsilons for the APGD attacks (None: `epsilons`)
-    aa_components: list[str] | str | None = None   # what autoattack runs, in order: apgd-ce, apgd-dlr, apgd-t
+    aa_components: list[str] | str | None = None   # what autoattack runs, in order: apgd-ce, apgd-dlr, apgd-t, fab-t, square (all but apgd-dlr: the standard version)
     aa_restarts: int | None = None         # restarts of APGD-CE and APGD-DLR
+    square_queries: int | None = None      # Square's queries per image (AutoAttack's standard: 5000)
+    mode: str | None = None                # 'per-attack': each attack on every image (the papers' tables); 'cascade': each next attack on the images still standing (the same worst case, cheaper)
     norm: str | None = None                # 'linf' or 'l2'
     n: int | str | dict | None = None      # test images per dataset, a seeded stratified sample; 'all' for every one
     batch_size: int | None = None          # images per forward pass (attacks included)
@@ -87,7 +101,8 @@ def _check(self: EvalConfig) -> EvalConfig:
     self.epsilons = numbers('epsilons', self.epsilons)
     self.aa_epsilons = self.epsilons if self.aa_epsilons is None else numbers('aa_epsilons', self.aa_epsilons)
     for e in self.epsilons + self.aa_epsilons: check_number('epsilon (in 1/255 units)', e, lo=0, hi=MAX_EPS, lo_open=True)
-    for name in ('steps', 'aa_steps', 'aa_restarts', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
+    for name in ('steps', 'aa_steps', 'aa_restarts', 'square_queries', 'batch_size'): check_number(name, getattr(self, name), lo=1, integer=True)
+    check_choice('mode', self.mode, ['per-attack', 'cascade'])
     if self.step_size is not None: check_number('step_size (in 1/255 units)', self.step_size, lo=0, hi=MAX_EPS, lo_open=True)
     check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
     check_choice('split', self.split, ['test', 'val'])
@@ -113,14 +128,19 @@ def _test_sample(name: str, cfg: EvalConfig, image_size: int):
                       crop=per_dataset(cfg.crop, name))
     return ds, sample_subset(ds, per_dataset(cfg.n, name), cfg.seed)
 
-def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None) -> None:
-    """results.csv (once there are rows) and results.json (config, model, the plugins loaded with their SHA-256,
-    skipped datasets, rows, whether every dataset is done), each atomically."""
+def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None,
+                   outcomes: pd.DataFrame | None = None, checks: dict | None = None, world: int = 1) -> None:
+    """outcomes.parquet (the per-image outcomes, if given), results.csv (once there are rows) and results.json
+    (config, model, the plugins loaded with their SHA-256, skipped datasets, rows, the forward-pass checks, how many
+    processes measured them, whether every dataset is done), each atomically."""
+    if outcomes is not None and len(outcomes):
+        with atomic_write(folder / OUTCOMES) as tmp: outcomes.to_parquet(tmp, index=False)
     if len(df):
         with atomic_write(folder / 'results.csv') as tmp: df.to_csv(tmp, index=False)
     configs = [asdict(c) for c in config] if isinstance(config, (list, tuple)) else asdict(config)
     sources = [getattr(c, 'sources', None) for c in config] if isinstance(config, (list, tuple)) else getattr(config, 'sources', None)
     save_json({'config': configs, 'sources': sources, 'model': model, 'plugins': loaded_plugins(), 'complete': complete, 'skipped': df.attrs.get('skipped', []),
+               'outcomes': OUTCOMES if outcomes is not None else None, 'checks': checks or {}, 'processes': world,
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
 _COUNTS = ('dataset', 'attack', 'eps', 'accuracy', 'correct', 'n')   # what every row must hold to be checked and compared
@@ -152,7 +172,7 @@ def _read_record(path: Path) -> dict:
 
 # %% ../nbs/08_evaluation.ipynb
 # where the computation and the data are, and whether unverified zoo weights were allowed (the weights' hash is compared)
-_MACHINE_SETTINGS = ('device', 'root', 'trust_unverified')
+_MACHINE_SETTINGS = ('device', 'root', 'trust_unverified', 'batch_size')   # outcomes do not depend on the batch size
 _ADDED_SETTINGS = {'descriptions_partial': False}   # fields newer than some results.json: the value those ran with
 
 def _same_config(saved, cfg: EvalConfig) -> bool:
@@ -179,6 +199,7 @@ def _evaluation_folder(out, name: str, cfg: EvalConfig, info: dict, reuse: bool 
             try: saved = _read_record(record)                          # as the one before us left it
             except BaseException: lock.release(); raise
             done = pd.DataFrame(saved['rows']); done.attrs['skipped'] = saved.get('skipped', [])
+            if len(done): done.attrs['outcomes'], done.attrs['checks'] = pd.read_parquet(folder / OUTCOMES), saved.get('checks', {})
             return folder, done, lock
     folder = new_run_dir(out, name)
     lock = FolderLock(folder, 'evaluation folder').acquire()
@@ -196,7 +217,7 @@ def read_finished_evaluation(folder, cfg: EvalConfig) -> pd.DataFrame:
     if not _same_config(saved.get('config'), cfg):
         raise ConfigError(f"{folder} was evaluated under another configuration than this one (protocol {saved.get('config', {}).get('protocol')!r}): "
                           f"evaluate the model here instead.")
-    return pd.DataFrame(saved['rows'])
+    return pd.DataFrame(saved['rows']).assign(folder=str(folder))
 
 # %% ../nbs/08_evaluation.ipynb
 def _ensemble_texts(spec, cfg: EvalConfig) -> tuple[dict, int] | None:
@@ -229,13 +250,16 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
              label: str | None = None,            # the model's name in the rows (None: its own)
              ) -> pd.DataFrame:
     """Clean and robust zero-shot accuracy of `model` (a run folder, checkpoint or model name) under `config`: one
-    row per dataset x attack x epsilon, each stating its threat model and sample. With `out`, results are written to
+    row per dataset x attack x epsilon (and a `worst-case` row per dataset x epsilon), each stating its threat model
+    and sample, counted from per-image outcomes. With `out`, results and outcomes are written to
     a folder `out/name` dataset by dataset (an unfinished one of the same model and config is continued, and with
     `reuse` a finished one is read instead of evaluated again); the folder is `df.attrs['folder']`. `label` names the
     model in the rows instead of its own name. An unfinished training run is evaluated with a warning, its rows
-    saying `finished=False`."""
+    saying `finished=False`. Under `torchrun`, the processes share each dataset's images (see `EvalProcesses`)."""
     cfg = (config or EvalConfig()).validate()
+    procs = EvalProcesses()
     device = resolve_device(cfg.device)
+    if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
     check_model_path(model)
     if out is not None: check_writable(out)   # before any model or data is loaded
     cm, info = load_for_evaluation(model, pretrained, device, trust_unverified=cfg.trust_unverified)
@@ -248,11 +272,16 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     ensemble = _check_attacks(tests, cfg)                                             # and every attack it can run
     # the folder records which weights it evaluated: a run trained again in the same place is evaluated again
     evaluated = {**info, 'weights_file': _fingerprint(info['checkpoint'])}
-    folder, done, lock = _evaluation_folder(out, name, cfg, evaluated, reuse) if out is not None else (None, pd.DataFrame(), None)
-    try: rows, skipped = _evaluate_datasets(cm, info, cfg, tests, ensemble, folder, done, evaluated, progress)
+    folder, done, lock = _evaluation_folder(out, name, cfg, evaluated, reuse) if out is not None and procs.main else (None, pd.DataFrame(), None)
+    try:
+        folder, finished = procs.broadcast((folder, sorted(set(done.dataset)) if len(done) else []))   # the first process chose it
+        if not procs.main: done = pd.DataFrame({'dataset': finished})
+        rows, skipped = _evaluate_datasets(cm, info, cfg, tests, ensemble, folder, done, evaluated, progress, procs)
+        if folder is not None and procs.main: write_card(folder)   # every dataset is done: card.md says what the numbers can be trusted for
     finally:
         if lock is not None: lock.release()
     df = pd.DataFrame(rows)
+    if folder is not None: df['folder'] = str(folder)   # where `read_outcomes` finds each row's images
     df.attrs['skipped'], df.attrs['folder'] = skipped, folder
     return df
 
@@ -260,7 +289,12 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
 def _budget(cfg: EvalConfig) -> AttackBudget:
     "The attack settings of a resolved `cfg`, as every registered attack reads them."
     return AttackBudget(norm=cfg.norm, steps=cfg.steps, step_size=cfg.step_size, aa_steps=cfg.aa_steps,
-                        aa_restarts=cfg.aa_restarts, aa_components=cfg.aa_components, seed=cfg.seed)
+                        aa_restarts=cfg.aa_restarts, aa_components=cfg.aa_components, seed=cfg.seed,
+                        square_queries=cfg.square_queries)
+
+def sample_images(ds, sample) -> list[int]:
+    "Each sampled image's index in its split: what per-image outcomes are keyed by."
+    return [int(i) for i in sample.indices] if isinstance(sample, Subset) else list(range(len(ds)))
 
 def _row_base(info: dict, cfg: EvalConfig, name: str, ds, sample, cm, templates) -> dict:
     "What every row of dataset `name` says besides its attack: the model, the threat model and the sample."
@@ -268,64 +302,309 @@ def _row_base(info: dict, cfg: EvalConfig, name: str, ds, sample, cm, templates)
             'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
             'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
             'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
-            'trust_unverified': cfg.trust_unverified}
+            'trust_unverified': cfg.trust_unverified, 'mode': cfg.mode}
 
-def _evaluate_dataset(cm, info: dict, cfg: EvalConfig, name: str, ds, sample, descriptions, progress: bool) -> tuple[list[dict], list[str]]:
-    """The rows of one dataset: clean, then every attack of `cfg` by its registry entry, each of its runs (one per
-    epsilon, and per target where it has several) one row; an attack that cannot run here is listed as skipped."""
-    (x, y), templates = images_and_labels(sample), cfg.templates(name, ds.spec)
-    clf = ZeroShotClassifier.from_dataset(cm, ds.spec, templates=templates)
-    base, rows, skipped, budget = _row_base(info, cfg, name, ds, sample, cm, templates), [], [], _budget(cfg)
-    def record(attack, eps, make_adv, **settings):
-        start = time.time()
-        r = robust_accuracy(clf, x, y, make_adv, cfg.batch_size)
-        rows.append({**base, 'attack': attack, 'eps': eps, **settings, 'accuracy': 100 * r['accuracy'],
-                     'correct': r['correct'], 'n': r['n'], 'seconds': round(time.time() - start, 2)})
-        say(f"{info['model']:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * r['accuracy']:5.1f}% (n={r['n']})", progress)
-    record('none', 0.0, None)
+# %% ../nbs/08_evaluation.ipynb
+class RowPlan(NamedTuple):
+    "One results row to measure: its attack name, epsilon (1/255 units) and settings, and the runs it is made of."
+    attack: str
+    eps: float
+    settings: dict
+    parts: list          # (attack name, AttackRun), run in turn on the images still standing
+    composite: bool      # AutoAttack-like: it attacks the clean-correct images only, as AutoAttack does
+
+def row_plans(entry: EvalAttack, target: AttackTarget, budget: AttackBudget, epsilons: list) -> list[RowPlan] | str:
+    "The rows the registered attack `entry` gives on one dataset, or a str saying why it cannot run there."
+    if entry.cascade is None:
+        runs = entry.plan(target, budget, epsilons)
+        if isinstance(runs, str): return runs
+        return [RowPlan(entry.name, run.eps, run.settings, [(entry.name, run)], False) for run in runs]
+    names, plans = entry.cascade(budget, len(target.spec.classnames)), []
+    for eps in epsilons:
+        parts = []
+        for name in names:
+            runs = get_attack(name).plan(target, budget, [eps])
+            if isinstance(runs, str): return f'{name}: {runs}'
+            parts += [(name, run) for run in runs]
+        settings = dict(steps=budget.aa_steps, step_size=None, restarts=budget.aa_restarts, target='+'.join(names))
+        if 'square' in names: settings['queries'] = budget.square_queries
+        plans.append(RowPlan(entry.row_name(budget, names), eps, settings, parts, True))
+    return plans
+
+# %% ../nbs/08_evaluation.ipynb
+def _attack_images(clf, x, y, images: list[int], cfg: EvalConfig, run: AttackRun, rows: torch.Tensor, salt: str) -> torch.Tensor:
+    "Whether each image of `rows` stays right under `run`, its random numbers drawn from per-image streams salted by `salt`."
+    seeds = ImageSeeds(cfg.seed, [images[r] for r in rows.tolist()], salt)
+    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds)
+
+def measure_row(clf, x, y, images: list[int], cfg: EvalConfig, plan: RowPlan, start: torch.Tensor, dataset: str) -> tuple[torch.Tensor, list[str]]:
+    """Run the parts of `plan` in turn on the images of `start` still standing: whether each image stands after them
+    (False outside `start`), and the part that broke each one ('' where none did)."""
+    right, broken = start.clone(), [''] * len(start)
+    for name, run in plan.parts:
+        rows = right.nonzero()[:, 0]
+        if not len(rows): break
+        survived = _attack_images(clf, x, y, images, cfg, run, rows, f"{dataset}|{name}|{run.eps:g}|{run.settings.get('target')}")
+        for r in rows[~survived].tolist(): broken[r] = name
+        right[rows] = survived
+    return right, broken
+
+# %% ../nbs/08_evaluation.ipynb
+def forward_checks(cm, clf, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> dict:
+    "Determinism of the forward pass, the share of images with an all-zero input gradient, and the attacks' precision, on the first batch."
+    xb, yb = x[:batch_size].to(cm.device), y[:batch_size].to(cm.device)
+    with attack_mode(cm.model):
+        with torch.no_grad(): same = torch.equal(clf(xb), clf(xb))
+        xg = xb.clone().requires_grad_(True)
+        grad, = torch.autograd.grad(F.cross_entropy(clf(xg).float(), yb, reduction='sum'), xg)
+    zero = grad.flatten(1).abs().amax(1) == 0
+    return {'deterministic': same, 'checked_images': len(xb), 'zero_gradient_images': int(zero.sum()),
+            'precision': str(next(cm.model.parameters()).dtype).removeprefix('torch.')}
+
+# %% ../nbs/08_evaluation.ipynb
+def _outcome_frame(dataset: str, attack: str, eps: float, target, images: list[int], right: torch.Tensor, broken: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({'dataset': dataset, 'attack': attack, 'eps': float(eps), 'target': target or '',
+                         'image': np.asarray(images, dtype=np.int64), 'correct': right.numpy().astype(bool), 'broken_by': broken})
+
+def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descriptions, progress: bool = False,
+                    label: str = '') -> tuple[pd.DataFrame, list[dict], list[str], dict]:
+    """Per-image outcomes of dataset `name` on the images `images` (indices in its split: the whole sample, or one
+    process's shard), each row's settings and seconds, the attacks that cannot run there, and `forward_checks`."""
+    x, y = images_and_labels(Subset(ds, images))
+    clf = ZeroShotClassifier.from_dataset(cm, ds.spec, templates=cfg.templates(name, ds.spec))
+    target, budget = AttackTarget(cm, clf, ds.spec, descriptions), _budget(cfg)
+    frames, runs, skipped = [], [], []
+    def add(attack, requested, eps, settings, right, broken, seconds):   # requested: the config's name for it
+        frames.append(_outcome_frame(name, attack, eps, settings.get('target'), images, right, broken))
+        runs.append({'attack': attack, 'requested': requested, 'eps': float(eps), **settings, 'seconds': round(seconds, 2)})
+        say(f"{label:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * right.float().mean():5.1f}% (n={len(right)})", progress)
+    checks = forward_checks(cm, clf, x, y, cfg.batch_size)
+    start = time.time(); clean = image_outcomes(clf, x, y, None, cfg.batch_size)
+    add('none', 'none', 0.0, {}, clean, ['' if c else 'clean' for c in clean.tolist()], time.time() - start)
+    standing, first_broken, covered, cost = {}, {}, {}, {}   # per epsilon: the worst case so far, and what it covers
     for attack in cfg.attacks:
-        entry = get_attack(attack)
-        runs = entry.plan(AttackTarget(cm, clf, ds.spec, descriptions), budget, cfg.epsilons_of(attack))
-        if isinstance(runs, str): skipped.append(f'{name}: {attack} ({runs})'); continue
-        for run in runs: record(attack, run.eps, run.make_adversarial, **run.settings)
-    return rows, skipped
+        plans = row_plans(get_attack(attack), target, budget, cfg.epsilons_of(attack))
+        if isinstance(plans, str): skipped.append(f'{name}: {attack} ({plans})'); continue
+        for plan in plans:
+            stand = standing.setdefault(plan.eps, clean.clone())
+            broke = first_broken.setdefault(plan.eps, ['' if c else 'clean' for c in clean.tolist()])
+            begin = stand if cfg.mode == 'cascade' else clean if plan.composite else torch.ones_like(clean)
+            start = time.time(); right, broken = measure_row(clf, x, y, images, cfg, plan, begin, name)
+            add(plan.attack, attack, plan.eps, plan.settings, right, broken, time.time() - start)
+            for i in (stand & ~right).nonzero()[:, 0].tolist(): broke[i] = broken[i] if plan.composite else plan.attack
+            standing[plan.eps] = stand & right
+            if plan.attack not in covered.setdefault(plan.eps, []): covered[plan.eps].append(plan.attack)
+            cost[plan.eps] = cost.get(plan.eps, 0) + time.time() - start
+    for eps in standing:
+        add('worst-case', 'worst-case', eps, {'target': ' | '.join(covered[eps])}, standing[eps], first_broken[eps], cost[eps])
+    return _canonical(pd.concat(frames, ignore_index=True)), runs, skipped, checks
+
+# %% ../nbs/08_evaluation.ipynb
+_KEY = ['dataset', 'attack', 'eps', 'target']   # what names one row's images in the outcomes
+
+def rows_from_outcomes(outcomes: pd.DataFrame, runs: list[dict], base: dict, precision: str) -> list[dict]:
+    """The rows of one dataset from its per-image `outcomes` and its `runs` (each row's settings and seconds, in
+    order): accuracy, correct and n counted image by image."""
+    clean = outcomes[outcomes.attack == 'none'].set_index('image').correct
+    rows = []
+    for run in runs:
+        key = (base['dataset'], run['attack'], run['eps'], run.get('target') or '')
+        mine = outcomes[(outcomes[_KEY] == pd.Series(key, index=_KEY)).all(axis=1)]
+        correct, n = int(mine.correct.sum()), len(mine)
+        wrong_clean = ~clean.reindex(mine.image).to_numpy(dtype=bool)
+        rows.append({**base, **run, 'precision': precision, 'accuracy': 100 * correct / n, 'correct': correct, 'n': n,
+                     'clean_wrong_robust': int((mine.correct.to_numpy() & wrong_clean).sum()), 'outcomes': OUTCOMES})
+    return rows
+
+# %% ../nbs/08_evaluation.ipynb
+class EvalProcesses:
+    "This process's place among an evaluation's `torchrun` processes (rank 0 of 1 without torchrun)."
+    def __init__(self):
+        self.world, self.rank = int(os.environ.get('WORLD_SIZE', '1')), int(os.environ.get('RANK', '0'))
+        if self.world > 1 and not dist.is_initialized(): dist.init_process_group('gloo', timeout=timedelta(days=7))
+        self.main = self.rank == 0
+    def shard(self, images: list[int], dataset: str) -> list[int]:
+        "This process's images: every world-th one of the sample, from its rank on."
+        if len(images) < self.world:
+            raise ConfigError(f"{self.world} processes cannot share the {len(images)} images of {dataset}: run at most {len(images)} (torchrun --nproc_per_node).")
+        return images[self.rank::self.world]
+    def broadcast(self, obj):
+        "Rank 0's `obj` on every process."
+        if self.world == 1: return obj
+        box = [obj]; dist.broadcast_object_list(box, src=0); return box[0]
+    def barrier(self):
+        if self.world > 1: dist.barrier()
+
+# %% ../nbs/08_evaluation.ipynb
+OUTCOMES = 'outcomes.parquet'   # the per-image outcomes in a results folder, beside results.csv
+
+def _shard_path(folder: Path, dataset: str, rank: int, world: int) -> Path:
+    return folder / 'shards' / f'{_safe_name(dataset)}.rank{rank}-of-{world}.parquet'
+
+def _safe_name(text: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '-', text)
+
+def _write_shard(path: Path, outcomes: pd.DataFrame, runs, skipped, checks) -> None:
+    "One process's outcomes of one dataset and what it ran, beside them (atomically: a half-written shard never counts)."
+    with atomic_write(path.with_suffix('.json')) as tmp: tmp.write_text(json.dumps({'runs': runs, 'skipped': skipped, 'checks': checks}))
+    with atomic_write(path) as tmp: outcomes.to_parquet(tmp, index=False)
+
+def _read_shards(folder: Path, dataset: str, world: int) -> tuple[pd.DataFrame, list[dict], list[str], dict]:
+    "The merged shards of `dataset`: outcomes, runs (seconds summed), skipped attacks and checks; one sentence for a missing one."
+    parts = []
+    for rank in range(world):
+        path = _shard_path(folder, dataset, rank, world)
+        if not (path.is_file() and path.with_suffix('.json').is_file()):
+            raise SaftError(f"The outcomes of process {rank} of {world} for {dataset} are missing ({path}): run the same "
+                            f"torchrun command again to evaluate that shard; the others are kept.")
+        parts.append((pd.read_parquet(path), json.loads(path.with_suffix('.json').read_text())))
+    runs = [dict(r) for r in parts[0][1]['runs']]
+    for run, *others in zip(runs, *[p[1]['runs'] for p in parts[1:]]): run['seconds'] = round(run['seconds'] + sum(o['seconds'] for o in others), 2)
+    checks = [p[1]['checks'] for p in parts]
+    merged = {'deterministic': all(c['deterministic'] for c in checks), 'checked_images': sum(c['checked_images'] for c in checks),
+              'zero_gradient_images': sum(c['zero_gradient_images'] for c in checks), 'precision': checks[0]['precision']}
+    return _canonical(pd.concat([p[0] for p in parts], ignore_index=True)), runs, parts[0][1]['skipped'], merged
+
+def _canonical(outcomes: pd.DataFrame) -> pd.DataFrame:
+    "Outcomes in one order (row key, then image), however many processes measured them."
+    return outcomes.sort_values(_KEY + ['image'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/08_evaluation.ipynb
 def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: dict, folder, done: pd.DataFrame,
-                       evaluated: dict, progress: bool) -> tuple[list[dict], list[str]]:
-    "The rows of every dataset in `tests` not already `done`, each dataset's written to `folder` (if any) as soon as it is evaluated."
+                       evaluated: dict, progress: bool, procs: EvalProcesses) -> tuple[list[dict], list[str]]:
+    """The rows of every dataset in `tests` not already `done`, each dataset's rows, outcomes and checks written to
+    `folder` (if any) as soon as every process has measured its shard."""
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
+    outcomes, checks = done.attrs.get('outcomes', pd.DataFrame()), dict(done.attrs.get('checks', {}))
     finished = set(done.dataset) if len(done) else set()
     say(f"{info['model']}: " + (f"results in {folder}" if folder is not None else 'evaluating') +
-        (f" ({len(finished)} of {len(tests)} datasets already evaluated: {', '.join(sorted(finished))})" if finished else ''), progress)
+        (f" over {procs.world} processes" if procs.world > 1 else '') +
+        (f" ({len(finished)} of {len(tests)} datasets already evaluated: {', '.join(sorted(finished))})" if finished else ''), progress and procs.main)
     for name, (ds, sample) in tests.items():
         if name in finished: continue
-        new_rows, new_skipped = _evaluate_dataset(cm, info, cfg, name, ds, sample, ensemble.get(name), progress)
-        rows += new_rows; skipped += new_skipped
-        if folder is not None:   # this dataset's rows are safe on disk before the next one starts
-            partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
-            _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=evaluated)
+        images = procs.shard(sample_images(ds, sample), name)
+        shard = _shard_path(folder, name, procs.rank, procs.world) if folder is not None and procs.world > 1 else None
+        if shard is None or not shard.is_file():
+            measured = evaluate_images(cm, cfg, name, ds, images, ensemble.get(name), progress and procs.world == 1, info['model'])
+            if shard is not None: _write_shard(shard, *measured)
+        procs.barrier()
+        if procs.world > 1: measured = _read_shards(folder, name, procs.world) if procs.main else None
+        if procs.main:
+            new, runs, new_skipped, checks[name] = measured
+            base = _row_base(info, cfg, name, ds, sample, cm, cfg.templates(name, ds.spec))
+            new_rows = rows_from_outcomes(new, runs, base, checks[name]['precision'])
+            if procs.world > 1:
+                for r in new_rows: say(f"{info['model']:>16s} {name:>24s} {r['attack']:>10s} eps {r['eps']:g}: {r['accuracy']:5.1f}% (n={r['n']})", progress)
+            rows += new_rows; skipped += new_skipped
+            outcomes = pd.concat([outcomes, new], ignore_index=True)
+            if folder is not None:   # this dataset is safe on disk before the next one starts
+                partial = pd.DataFrame(rows); partial.attrs['skipped'] = skipped
+                _write_results(folder, partial, cfg, complete=set(partial.dataset) >= set(tests), model=evaluated,
+                               outcomes=outcomes, checks=checks, world=procs.world)
+                if shard is not None:   # merged into outcomes.parquet
+                    for path in (folder / 'shards').glob(f'{_safe_name(name)}.rank*-of-{procs.world}.*'): path.unlink()
+    rows, skipped = procs.broadcast((rows, skipped))
     return rows, skipped
 
+# %% ../nbs/08_evaluation.ipynb
 def _fingerprint(checkpoint: str) -> str | None:
     "The SHA-256 of a weights file (None for a model that is not one file): the same weights on any machine, other weights when rewritten."
     return 'sha256:' + file_sha256(checkpoint) if Path(checkpoint).is_file() else None   # remembered: a zoo file is read once
 
 # %% ../nbs/08_evaluation.ipynb
-def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], name: str = 'eval') -> Path:
+def save_results(df: pd.DataFrame, out, config: EvalConfig | list[EvalConfig], name: str = 'eval',
+                 outcomes: pd.DataFrame | None = None) -> Path:
     """Write `results.csv` and `results.json` (with the evaluation config resolved, or configs when the table joins
-    several evaluations) into a new folder `out/name`, never overwriting an earlier evaluation."""
+    several evaluations), and the per-image `outcomes` behind the rows if given, into a new folder `out/name`, never
+    overwriting an earlier evaluation."""
     config = [c.validate() for c in config] if isinstance(config, (list, tuple)) else config.validate()
     folder = new_run_dir(out, name)
-    _write_results(folder, df, config, complete=True)
+    _write_results(folder, df.drop(columns='folder', errors='ignore'), config, complete=True, outcomes=outcomes)
     return folder
 
 def load_results(paths) -> pd.DataFrame:
-    "One table from several `results.csv` files or folders holding one (searched recursively), each checked (`check_rows`)."
+    """One table from several `results.csv` files or folders holding one (searched recursively), each checked
+    (`check_rows`); each row's `folder` says where it was read, for `read_outcomes`."""
     frames = []
     for p in [paths] if isinstance(paths, (str, Path)) else paths:
         p = Path(p)
         found = [p] if p.is_file() else sorted(p.rglob('results.csv'))
         if not found: raise MissingResourceError(f"No results.csv in {p}: evaluate a model first.")
-        frames += [check_rows(pd.read_csv(f), f) for f in found]
+        frames += [check_rows(pd.read_csv(f), f).assign(folder=str(f.parent)) for f in found]
     return pd.concat(frames, ignore_index=True)
+
+# %% ../nbs/08_evaluation.ipynb
+def read_outcomes(source) -> pd.DataFrame:
+    """The per-image outcomes behind `source`: a results folder, or rows (from `load_results` or `evaluate`), one line
+    per row x image with the row's model; one sentence for an evaluation that has none (written before saft-nb kept them)."""
+    if isinstance(source, (str, Path)): rows = load_results(source)
+    else: rows = source if 'folder' in source else source.assign(folder=str(source.attrs.get('folder')))
+    frames = []
+    for folder, mine in rows.groupby('folder', sort=False):
+        path = Path(folder) / OUTCOMES
+        if not path.is_file():
+            raise ConfigError(f"{folder} has no per-image outcomes ({OUTCOMES}): it was evaluated before saft-nb kept them, "
+                              f"or not written to a folder; evaluate the model again with out=... to compare images.")
+        found = pd.read_parquet(path)
+        keys = mine[_KEY].assign(target=mine.target.fillna('').astype(str), model=mine.model).drop_duplicates()
+        frames.append(found.merge(keys, on=_KEY, how='inner'))
+    return pd.concat(frames, ignore_index=True)[['model'] + _KEY + ['image', 'correct', 'broken_by']]
+
+# %% ../nbs/08_evaluation.ipynb
+def merge_evaluations(folders, out, name: str = 'merged') -> Path:
+    """One new results folder `out/name` from finished evaluations of the same model and weights under the same
+    config for different datasets: rows, outcomes and checks together, and its card; one sentence for anything else."""
+    records = [(Path(f), _read_record(Path(f) / 'results.json')) for f in folders]
+    if len(records) < 2: raise ConfigError("Give at least two evaluation folders to merge.")
+    (first, base), config = records[0], lambda saved: {k: v for k, v in saved['config'].items() if k not in _MACHINE_SETTINGS + ('datasets',)}
+    for folder, saved in records:
+        if not saved.get('complete'): raise ConfigError(f"{folder} is an unfinished evaluation: finish it (run the same command again) before merging.")
+        if not (folder / OUTCOMES).is_file(): raise ConfigError(f"{folder} has no per-image outcomes ({OUTCOMES}): evaluate it again before merging.")
+        if config(saved) != config(base): raise ConfigError(f"{folder} was evaluated under another configuration than {first}: only evaluations under one protocol merge.")
+        if not _same_model(saved.get('model'), base.get('model')): raise ConfigError(f"{folder} evaluated another model or other weights than {first}: merge evaluations of one model.")
+    datasets = [d for _, saved in records for d in saved['config']['datasets']]
+    if twice := sorted({d for d in datasets if datasets.count(d) > 1}):
+        raise ConfigError(f"{twice[0]} was evaluated in more than one of these folders: merge evaluations of different datasets.")
+    rows = pd.concat([pd.DataFrame(saved['rows']) for _, saved in records], ignore_index=True)
+    rows.attrs['skipped'] = [s for _, saved in records for s in saved.get('skipped', [])]
+    outcomes = pd.concat([pd.read_parquet(folder / OUTCOMES) for folder, _ in records], ignore_index=True)
+    folder = new_run_dir(out, name)
+    _write_results(folder, rows, EvalConfig(**{**base['config'], 'datasets': datasets}), complete=True, model=base.get('model'),
+                   outcomes=outcomes, checks={k: v for _, saved in records for k, v in saved.get('checks', {}).items()})
+    write_card(folder)
+    return folder
+
+# %% ../nbs/08_evaluation.ipynb
+def _cli_parser() -> OptionParser:
+    "`saft-evaluate`'s options: the model, one per `EvalConfig` field (its comment as the help), plugins and datasets, where the results go."
+    parser = OptionParser(prog='saft-evaluate', description='Zero-shot clean and robust accuracy of a model (saft-nb).')
+    parser.add_argument('model', nargs='?', default='embedded', help="a run folder, a checkpoint file, a zoo model or an open_clip architecture (default: embedded)")
+    add_config_options(parser, EvalConfig)
+    parser.add_argument('--pretrained', default=None, help="an architecture's weights: a tag, a local file or 'random'")
+    parser.add_argument('--out', default='runs', help='the results go to the folder OUT/NAME')
+    parser.add_argument('--name', default='eval', help="the results folder's name (an unfinished one of the same model and config is continued)")
+    parser.add_argument('--label', default=None, help="the model's name in the rows (default: its own)")
+    parser.add_argument('--reuse', action='store_true', help='read a finished results folder of the same model and config instead of evaluating again')
+    parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
+    return parser
+
+def cli(argv: list[str] | None = None) -> Path | None:
+    """Evaluate from the command line: `--plugins` and `--datasets-dir` are loaded before the config is resolved.
+    Returns the results folder (None for `--dry-run`); a saft-nb error exits with its sentence."""
+    args = vars(_cli_parser().parse_args(argv))
+    where = {k: args.pop(k) for k in ('pretrained', 'out', 'name', 'label', 'reuse')}
+    model, dry, extensions = args.pop('model'), args.pop('dry_run'), {k: args.pop(k) for k in PLUGIN_PARAMETERS}
+    try:
+        load_extensions(**extensions)   # first: a plugin's attack or dataset is then a known name
+        if dry: print(json.dumps(EvalConfig(**args).explain(), indent=1)); return None
+        folder = evaluate(model, EvalConfig(**args), **where).attrs['folder']
+    except SaftError as e: sys.exit(f"error: {e}")
+    if int(os.environ.get('RANK', '0')) == 0: print(folder)
+    return folder
+
+def main() -> None:
+    "The `saft-evaluate` console script: `cli` with the exit status a shell expects (0 on success, the sentence and 1 on an error)."
+    cli()
+
+# %% ../nbs/08_evaluation.ipynb
+#| eval: false
+if __name__ == '__main__': cli()
