@@ -4,12 +4,14 @@
 
 # %% ../nbs/08c_grid.ipynb 2
 from __future__ import annotations
-import multiprocessing, os, re, time
+import json, multiprocessing, os, re, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import pandas as pd
+import submitit
 import torch
+from submitit.core.utils import UncompletedJobError
 
 from .core import ConfigError, SaftError, check_number, check_writable, load_json, load_plugins, plugin_sources, save_json, say
 from .data import add_datasets_dir, dataset_dirs
@@ -23,6 +25,78 @@ from .train import TrainConfig, train
 __all__ = ['evaluate_models', 'run_grid']
 
 # %% ../nbs/08c_grid.ipynb
+_SLURM_EXAMPLE = '{"slurm_partition": "gpu", "gpus_per_node": 1, "timeout_min": 600}'
+
+def _slurm_options(slurm: dict | str | None) -> dict:
+    "`slurm` as submitit options (a dict, or JSON text as a notebook's `-p slurm` gives it), each name and type checked."
+    if slurm is None: return {}
+    if isinstance(slurm, str):
+        try: slurm = json.loads(slurm)
+        except json.JSONDecodeError: slurm = None
+    if not isinstance(slurm, dict): raise ConfigError(f"slurm must be a JSON object of submitit options, such as {_SLURM_EXAMPLE}.")
+    shared, of_slurm = submitit.AutoExecutor._typed_parameters(), submitit.SlurmExecutor._valid_parameters()
+    for key, value in slurm.items():
+        name = key.removeprefix('slurm_')
+        if key not in shared and not (key.startswith('slurm_') and (name in of_slurm or name in shared)):
+            raise ConfigError(f"Unknown slurm option {key!r}: give one of submitit's shared options ({', '.join(shared)}) "
+                              f"or slurm_ and a SlurmExecutor parameter (slurm_partition, slurm_account, slurm_qos, ...).")
+        kind = shared.get(name)
+        if kind is not None and not isinstance(value, (int, float) if kind is float else kind):
+            raise ConfigError(f"The slurm option {key} must be {'a number' if kind is float else kind.__name__}, got {value!r}.")
+    return slurm
+
+def _check_executor(executor, slurm: dict | str | None) -> str:
+    """Where the jobs are to run, checked before any work: 'local', 'slurm' (its options checked, and Slurm found on
+    this machine) or a submitit `Executor`; returns what the rows record (an Executor's class name)."""
+    if not isinstance(executor, submitit.Executor) and executor not in ('local', 'slurm'):
+        raise ConfigError(f"Unknown executor {executor!r}: give 'local', 'slurm' or a submitit Executor (such as submitit.LocalExecutor(folder)).")
+    options = _slurm_options(slurm)
+    if executor == 'slurm':
+        if not {'timeout_min', 'slurm_timeout_min', 'slurm_time'} & set(options):
+            raise ConfigError("executor 'slurm' needs a time limit per job, timeout_min in slurm (minutes): submitit would give each job 5.")
+        if submitit.SlurmExecutor.affinity() <= 0:
+            raise ConfigError("executor 'slurm' needs a Slurm cluster and srun is not found on this machine: call from a Slurm login node, or give executor 'local'.")
+        return executor
+    if options: raise ConfigError("slurm options go with executor 'slurm' only: leave them out, or set them on your own executor with its update_parameters.")
+    return executor if executor == 'local' else type(executor).__name__
+
+# %% ../nbs/08c_grid.ipynb
+def _job_context() -> dict:
+    "What a job needs from this process to run in another: the plugins and dataset folders given here."
+    return {'plugins': plugin_sources(), 'datasets_dirs': [str(d) for d in dataset_dirs()]}
+
+def _enter_job(job: dict) -> None:
+    "In a job's process (a fresh worker or cluster node knows none of them): the parent's plugins and dataset folders again."
+    load_plugins(job['plugins'])
+    for folder in job['datasets_dirs']: add_datasets_dir(folder)
+
+def _why(error: UncompletedJobError) -> str:
+    "What went wrong in a submitted job: its exception's last line, or why submitit got no result (a timeout, a kill)."
+    parts = str(error).split('-' * 22 + '\n')
+    if len(parts) >= 3: return parts[1].strip().splitlines()[-1]   # the job raised: the traceback's last line
+    return ' '.join(str(error).splitlines()[:2])
+
+def _run_submitted(function, jobs: dict, executor, slurm: dict | str | None, out, finished) -> None:
+    """Run `function(job)` for each of `jobs` (by name) as one submitit job ('slurm': one job array, its files in
+    `out/submitit`) and call `finished(name, result)` as each ends. A failed job cancels the others and raises one
+    sentence naming it and its log."""
+    if executor == 'slurm':
+        executor = submitit.AutoExecutor(folder=Path(out) / 'submitit', cluster='slurm')
+        executor.update_parameters(**_slurm_options(slurm))
+    submitted = executor.map_array(function, list(jobs.values()))
+    names = {id(job): name for name, job in zip(jobs, submitted)}
+    try:
+        for job in submitit.helpers.as_completed(submitted, poll_frequency=1):
+            try: result = job.result()
+            except UncompletedJobError as error:
+                raise SaftError(f"The job for {names[id(job)]} failed ({_why(error)}); its log is {job.paths.stderr}.") from error
+            finished(names[id(job)], result)
+    except BaseException:   # an error or an interrupt stops the other jobs too: none may go on writing a run folder
+        for job in submitted:
+            if not job.done(): job.cancel(check=False)
+        raise
+
+# %% ../nbs/08c_grid.ipynb
 def _folder_name(text: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '-', text).strip('-.') or 'model'
 
 def _unfinished_entry(text: str, rows: pd.DataFrame | None) -> str | None:
@@ -32,16 +106,25 @@ def _unfinished_entry(text: str, rows: pd.DataFrame | None) -> str | None:
     path = Path(text)
     return unfinished_training(path) if is_run_folder(path) and (path / 'best.safetensors').is_file() else None
 
+def _evaluation_job(job: dict) -> pd.DataFrame:
+    """One model of `evaluate_models`, in this process or a submitted job: `job['model']` evaluated into
+    `job['out']/job['name']` (a finished evaluation there read, an unfinished one continued); its rows."""
+    _enter_job(job)
+    return evaluate(job['model'], job['config'], job['pretrained'], job['progress'], job['out'], job['name'], reuse=True, label=job['label'])
+
 # %% ../nbs/08c_grid.ipynb
 def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True,
-                    include_unfinished: bool = False) -> pd.DataFrame:
+                    include_unfinished: bool = False, executor='local', slurm: dict | str | None = None) -> pd.DataFrame:
     """The rows of every model in `models` (`model_spec` entries) under one `config`, each evaluated into its own folder
     under `out` (a finished evaluation of the same model and config there is read, an unfinished one continued).
-    Unfinished training runs are left out (`attrs['left_out']`, and a printed sentence) unless `include_unfinished`."""
+    Unfinished training runs are left out (`attrs['left_out']`, and a printed sentence) unless `include_unfinished`.
+    Each model is one job: run in this process (`executor` 'local'), as a Slurm job with the submitit options `slurm`
+    ('slurm'), or by a submitit Executor; `attrs['executor']` says which."""
     cfg = (config or EvalConfig()).validate()
     if not models: raise ConfigError("No models to evaluate: give a comma-separated list (zoo names, run folders, ViT-B-32/openai, ...).")
     twice = sorted({m for m in models if models.count(m) > 1})
     if twice: raise ConfigError(f"{twice[0]} is listed twice: list each model once.")
+    ran_by = _check_executor(executor, slurm)
     check_writable(out)   # before any model loads; it is made by the first file written there
     read = {text: read_finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
     unfinished = {text: why for text in models if (why := _unfinished_entry(text, read.get(text)))}
@@ -62,26 +145,29 @@ def evaluate_models(models: list[str], config: EvalConfig | None = None, out='ru
     labels = {text: text if label in clash and text not in read else label for text, label in labels.items()}   # runs/a/saft, runs/b/saft
     repeated = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
     if repeated: raise ConfigError(f"Two entries would both be labelled {repeated[0]!r} in the table: list each model once.")
-    def rows_of(text):
-        if text in read: return read[text]
-        model, pretrained = model_spec(text)
-        return evaluate(model, cfg, pretrained, progress, out, _folder_name(text), reuse=True, label=labels[text])
-    frames = [rows_of(text) for text in models]
+    jobs = {text: {**dict(zip(('model', 'pretrained'), model_spec(text))), 'config': cfg, 'out': out, 'name': _folder_name(text),
+                   'label': labels[text], 'progress': progress, **_job_context()} for text in models if text not in read}
+    evaluated = {}
+    def finished(text, rows):
+        evaluated[text] = rows
+        say(f"{labels[text]}: evaluated into {rows.attrs['folder']} [{len(evaluated)}/{len(jobs)}]", progress)
+    if executor == 'local':
+        for text, job in jobs.items(): finished(text, _evaluation_job(job))
+    elif jobs: _run_submitted(_evaluation_job, jobs, executor, slurm, out, finished)
+    frames = [read[text] if text in read else evaluated[text] for text in models]
     rows = pd.concat(frames, ignore_index=True)
     rows.attrs['folders'] = [str(Path(text)) if text in read else f.attrs['folder'] for text, f in zip(models, frames)]
     rows.attrs['left_out'] = {} if include_unfinished else unfinished
+    rows.attrs['executor'] = ran_by
     return rows
-
-
 
 # %% ../nbs/08c_grid.ipynb
 def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
-    """One job of `run_grid`, in a worker process or in this one: train `job['method']` with `job['seed']` into
+    """One job of `run_grid`, in a worker process, a submitted job or this one: train `job['method']` with `job['seed']` into
     `job['run']` unless it is finished there, evaluate the run (for the method none, the base model) under every
     config of `job['protocol']`, and record the seconds this call spent in the folder's `timing.json`."""
     if job['threads']: torch.set_num_threads(job['threads'])
-    load_plugins(job['plugins'])   # a worker process starts fresh: the parent's plugins and dataset folders again
-    for folder in job['datasets_dirs']: add_datasets_dir(folder)
+    _enter_job(job)
     run, method, seed = Path(job['run']), job['method'], job['seed']
     run.mkdir(parents=True, exist_ok=True)
     timing = {'train_s': None, **(load_json(run / 'timing.json') if (run / 'timing.json').exists() else {})}
@@ -112,21 +198,27 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
              out='runs/grid',                    # out/<method>/seed<k>, out/none
              workers: int = 1,                   # jobs side by side, each in its own process (1: in this one)
              progress: bool = True,              # a line per finished job
+             executor='local',                   # 'local' (here, `workers` processes), 'slurm' (a Slurm job each, through submitit) or a submitit Executor
+             slurm: dict | str | None = None,    # submitit options for executor 'slurm': {'slurm_partition': 'gpu', 'gpus_per_node': 1, ...}
              **train_options,                    # TrainConfig fields for every run (method and seed are the grid's)
              ) -> pd.DataFrame:
     """Train every method with every seed and evaluate each run under `protocol`; returns every row, with the run's
     `train_seed` (None for the base model); `attrs['timings']` has what each job took. Finished runs and evaluations
     under `out` are read, interrupted ones continued. Everything is checked before any work starts. With `workers` > 1,
-    a script calling it needs Python's `if __name__ == '__main__':` guard (worker processes import the script)."""
+    a script calling it needs Python's `if __name__ == '__main__':` guard (worker processes import the script).
+    `attrs['executor']` says where the jobs ran."""
     taken = sorted({'method', 'seed'} & set(train_options))
     if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of the training options.")
     for m in methods: get_method(m)          # a misspelled method stops here
     check_number('workers', workers, lo=1, integer=True)
+    ran_by = _check_executor(executor, slurm)
+    if workers != 1 and executor != 'local':
+        raise ConfigError("workers is for executor 'local': a submitted job has a process (or a node) of its own, so leave workers at 1.")
     if not seeds or len(set(seeds)) != len(seeds): raise ConfigError(f"Give distinct training seeds (got {seeds}).")
     base = TrainConfig(seed=seeds[0], **train_options).validate()   # the options, checked once for every run
     protocol = [c.validate() for c in protocol]
     job = {'protocol': protocol, 'train_options': train_options, 'base': (base.model, base.pretrained),
-           'plugins': plugin_sources(), 'datasets_dirs': [str(d) for d in dataset_dirs()],
+           **_job_context(),
            'threads': max(1, torch.get_num_threads() // workers) if workers > 1 else 0}
     jobs = [{**job, 'method': 'none', 'seed': None, 'run': str(Path(out) / 'none')}] if 'none' in methods else []
     jobs += [{**job, 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')} for s in seeds for m in methods if m != 'none']
@@ -138,7 +230,10 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
                 f" evaluated in {timing.get('evaluate_s')} s" + ('' if timing['computed'] else ' (read from disk)') +
                 f" [{len(timings)}/{len(jobs)}]")
         say(line, progress)
-    if workers == 1:
+    if executor != 'local':
+        named = {job['method'] if job['seed'] is None else f"{job['method']} seed {job['seed']}": job for job in jobs}
+        _run_submitted(_grid_job, named, executor, slurm, out, lambda name, result: finished(*result))
+    elif workers == 1:
         for job in jobs: finished(*_grid_job(job))
     else:   # spawn: a fresh interpreter per worker, safe whatever threads this process has started
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'))
@@ -151,4 +246,5 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
         pool.shutdown()
     rows = pd.concat(frames, ignore_index=True)
     rows.attrs['timings'] = pd.DataFrame(timings).astype({'seed': 'Int64', 'train_s': 'Int64'})   # None: no seed, not trained
+    rows.attrs['executor'] = ran_by
     return rows

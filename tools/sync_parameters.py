@@ -51,10 +51,14 @@ def _specs() -> dict:
             ('runs_folder', 'str', 'runs', "where the training runs are found when models is None (missing or empty: an error)"),
             *plugins], tail=[
             ('dry_run', 'bool', False, "print the models and every resolved protocol value with its source (JSON) and stop"),
-            ('attack', 'Optional[str]', None, "the attack the table ranks by (None: the protocol's first)"),
+            ('attack', 'Optional[str]', None, "the attack the table ranks by (None: worst-case, each image's worst case over the protocol's attacks)"),
             ('eps', 'Optional[float]', None, "the epsilon it ranks by, 1/255 units (None: the first that attack runs at)"),
             ('include_unfinished', 'bool', False, "rank training runs that did not finish too (labelled '(unfinished)'); "
                                                   "otherwise they are left out"),
+            ('executor', 'str', 'local', "where each model is evaluated: local (this process) or slurm (a Slurm job per model, "
+                                         "through submitit; logs in out/submitit)"),
+            ('slurm', 'Optional[str]', None, 'submitit options for slurm, as JSON: {"slurm_partition": "gpu", "gpus_per_node": 1, '
+                                             '"timeout_min": 120} (timeout_min is required)'),
             ('out', 'str', 'runs/leaderboard', "one folder per model, leaderboard.csv, rows.csv and the figure")]),
         'results.ipynb': dict(config=None, head=[
             ('methods', 'str', 'all', "comma-separated method names, or all (every registered method); the original model "
