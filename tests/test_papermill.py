@@ -114,7 +114,7 @@ def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
     nb = execute(tmp_path, 'leaderboard.ipynb', models='fare2-vitl14,tecoa4-vitl14,runs/saft', protocol='fare', dry_run=True,
                  out=str(tmp_path / 'board'))
     printed = _printed(nb)
-    assert printed.startswith('3 models: fare2-vitl14, tecoa4-vitl14, runs/saft\nranked by autoattack at eps 2/255 under protocol fare')
+    assert printed.startswith('3 models: fare2-vitl14, tecoa4-vitl14, runs/saft\nranked by worst-case at eps 2/255 under protocol fare')
     assert json.loads(printed[printed.index('{'):])['aa_components']['value'] == ['apgd-ce', 'apgd-t']
     assert not (tmp_path / 'board').exists()
 

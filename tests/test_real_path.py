@@ -134,7 +134,7 @@ def test_a_papers_recipe_and_protocol_on_the_same_files(real):
             attacks='pgd,autoattack', steps=2, aa_steps=2, n=4)
     rows = pd.read_csv(run / 'eval' / 'results.csv')
     assert (rows.protocol == 'tga-zsr').all() and (rows.perturb_at == 'model').all() and (rows.resolution == 224).all()
-    assert set(rows[rows.attack == 'pgd'].step_size) == {1.0} and set(rows[rows.attack == 'autoattack'].target) == {'apgd-ce+apgd-dlr'}
+    assert set(rows[rows.attack == 'pgd'].step_size) == {1.0} and set(rows[rows.requested == 'autoattack'].target) == {'apgd-ce+apgd-dlr'} and set(rows[rows.requested == 'autoattack'].attack) == {'apgd-ce+apgd-dlr, 2 iterations'}
     assert dict(zip(rows.dataset, rows.prompts)) == {'eurosat': 'A centered satellite photo of {}.', 'tinyimagenet': 'This is a photo of a {}'}
     assert dict(zip(rows.dataset, rows.preprocess)) == {
         'eurosat': '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px',
