@@ -110,6 +110,7 @@ def test_the_real_path_says_what_is_wrong_and_leaves_no_run_folder(real, paramet
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.rehearsal   # about 5 minutes on 2 cores: `python -m pytest -m rehearsal` runs it, not every test run
 def test_a_papers_recipe_and_protocol_on_the_same_files(real):
     "SAFT's recipe (TinyImageNet resized to 224 before the attack, one prompt, k = 5 descriptions) and TGA-ZSR's protocol."
     weights, root, tmp = real
@@ -168,6 +169,7 @@ def hub_cache(real, tmp_path_factory):
     return cache, zoo
 
 
+@pytest.mark.rehearsal   # about 4 minutes on 2 cores: `python -m pytest -m rehearsal` runs it, not every test run
 def test_the_zoo_and_the_leaderboard_on_released_layouts(real, hub_cache, monkeypatch):
     "The issue's command: zoo names and a run under one protocol into one table, offline, from the files a user downloads."
     weights, root, tmp = real
