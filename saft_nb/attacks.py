@@ -628,9 +628,14 @@ def autoattack_name(budget: AttackBudget, ran: list[str]) -> str:
     return '+'.join(ran) + f', {budget.aa_steps} iterations' + (f', {budget.square_queries} queries' if 'square' in ran else '')
 
 def _autoattack_passes(budget: AttackBudget, n_classes: int) -> float:
-    "AutoAttack's passes per image: its first attack's own, each later one's on the share still standing (ROBUST_SHARE of CLEAN_SHARE)."
+    """AutoAttack's passes per image: its APGD attacks with their shares (`_apgd_passes`), then each other attack's own
+    passes on the share still standing (ROBUST_SHARE of CLEAN_SHARE; the first at full share if no APGD attack ran)."""
     plan = aa_plan(budget.aa_components, n_classes)
-    return sum((1 if i == 0 else ROBUST_SHARE / CLEAN_SHARE) * get_attack(c).passes(budget, n_classes) for i, c in enumerate(plan))
+    apgd = [c for c in plan if c in APGD_COMPONENTS]
+    total = _apgd_passes(apgd)(budget, n_classes) if apgd else 0
+    for i, c in enumerate(c for c in plan if c not in APGD_COMPONENTS):
+        total += (1 if not apgd and i == 0 else ROBUST_SHARE / CLEAN_SHARE) * get_attack(c).passes(budget, n_classes)
+    return total
 
 register_attack(EvalAttack(name='autoattack', summary="AutoAttack: the attacks of aa_components in turn on the images still standing, the worst case per image",
                            budget='apgd', plan=None, passes=_autoattack_passes,
