@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from .attacks import (CLEAN_SHARE, NORMS, ROBUST_SHARE, AttackBudget, AttackRun, AttackTarget, EvalAttack,
+from .attacks import (_flat_norm, CLEAN_SHARE, NORMS, ROBUST_SHARE, AttackBudget, AttackRun, AttackTarget, EvalAttack,
                              ImageSeeds, apgd_t_targets, attack_mode, margin, register_attack)
 from .core import ConfigError, check_choice, check_number
 from .models import ZeroShotClassifier
@@ -70,9 +70,6 @@ def square_eta(s: int) -> torch.Tensor:
     return eta / eta.norm()
 
 # %% ../nbs/04b_fab_square.ipynb
-def _flat_norm(t: torch.Tensor) -> torch.Tensor:
-    return t.flatten(1).norm(dim=1).view(-1, *([1] * (t.ndim - 1)))
-
 def _signs(u: torch.Tensor) -> torch.Tensor:
     "-1 or +1 with equal chance, from uniform numbers."
     return torch.where(u < 0.5, -1.0, 1.0)
