@@ -11,6 +11,7 @@ from statistics import NormalDist
 import pandas as pd
 
 from .core import ConfigError, SaftError, atomic_write, load_json
+from .defenses import get_defense
 
 # %% auto 0
 __all__ = ['BLACK_BOX', 'LARGE_EPS', 'NEAR_ZERO', 'CHECKS', 'MARK', 'wilson_half_width', 'card_flags', 'evaluation_card',
@@ -151,6 +152,41 @@ def _clean_wrong_counted(record: dict, rows: pd.DataFrame, outcomes: pd.DataFram
                   if r.attack == 'worst-case' else "robust accuracy counts only images right when clean, as the worst-case rows do"))
             for r in rows[(rows.attack != 'none') & (rows.clean_wrong_robust > 0)].itertuples()], None
 
+def _defended_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    "The rows of a defended model (empty for evaluations without a defense, or written before defenses)."
+    if 'defense' not in rows: return pd.DataFrame(columns=['dataset', 'attack', 'eps', 'defense', 'evaluation', 'eot', 'correct'])
+    return rows[rows.defense.fillna('').astype(str) != '']
+
+def _inference_optimization(record: dict, rows: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[list[dict], str | None]:
+    "Datasets judged by a defense that optimizes at inference."
+    mine = _defended_rows(rows)
+    return [_flag('inference_optimization', d, None, None, f"{name} optimizes at inference: only an attack that differentiates "
+                  "through it (the adaptive rows) says how robust it is; RobustBench does not admit such defenses")
+            for (d, name) in dict.fromkeys(zip(mine.dataset, mine.defense)) if get_defense(name).optimizes], None
+
+def _randomized_defense(record: dict, rows: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[list[dict], str | None]:
+    "Datasets judged by a defense that draws random numbers."
+    mine = _defended_rows(rows)
+    return [_flag('randomized_defense', d, None, None, f"{name} draws random numbers at inference: each image is judged under one "
+                  f"draw (the same in every row), and the adaptive attacks average {eot:g} draws per step (EOT)")
+            for (d, name, eot) in dict.fromkeys(zip(mine.dataset, mine.defense, mine.eot)) if get_defense(name).randomized], None
+
+def _published_overstates(record: dict, rows: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[list[dict], str | None]:
+    "As-published rows above the adaptive evaluation at their epsilon, by more than one image."
+    mine = _defended_rows(rows)
+    if not len(mine) or 'evaluation' not in mine: return [], None
+    flags = []
+    for (dataset, eps), group in mine[mine.attack != 'none'].groupby(['dataset', 'eps']):
+        adaptive = group[group.evaluation == 'adaptive']
+        if not len(adaptive): continue
+        low = adaptive.loc[adaptive.correct.idxmin()]
+        for r in group[group.evaluation == 'as published'].itertuples():
+            if r.correct > low.correct + 1:
+                flags.append(_flag('published_overstates', dataset, r.attack, eps, f"as published it is {r.accuracy:.1f}%, "
+                                   f"adaptive ({low.attack}) {low.accuracy:.1f}%: the paper's evaluation overstates robustness by "
+                                   f"{r.accuracy - low.accuracy:.1f} points"))
+    return flags, None
+
 # %% ../nbs/08d_card.ipynb
 CHECKS = {   # flag id -> (what it catches, the check)
     'square_stronger': ('Square breaks an image every white-box attack left standing', _square_stronger),
@@ -159,7 +195,10 @@ CHECKS = {   # flag id -> (what it catches, the check)
     'nondeterministic': ('two forward passes on the same images disagree', _nondeterministic),
     'zero_gradients': ('some images have an input gradient of exactly zero', _zero_gradients),
     'low_precision': ('an attack ran in another precision than float32', _low_precision),
-    'clean_wrong_counted': ('a row counts images wrong when clean as robust', _clean_wrong_counted)}
+    'clean_wrong_counted': ('a row counts images wrong when clean as robust', _clean_wrong_counted),
+    'inference_optimization': ('the defense optimizes at inference: trust only attacks through it', _inference_optimization),
+    'randomized_defense': ('the defense draws random numbers at inference', _randomized_defense),
+    'published_overstates': ("the paper's evaluation (as published) is above the adaptive one by more than one image", _published_overstates)}
 
 def _run_checks(record: dict, rows: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[list[dict], dict]:
     "Every check's flags, and {flag id: why it could not check everything} for the checks that could not."

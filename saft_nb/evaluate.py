@@ -19,14 +19,15 @@ from torch.utils.data import Subset
 
 from fastcore.basics import patch
 
-from .attacks import (AA_COMPONENTS, MAX_EPS, AttackBudget, AttackRun, AttackTarget, EvalAttack, ImageSeeds, attack_mode,
-                             get_attack, image_outcomes)
+from .attacks import (AA_COMPONENTS, MAX_EPS, AttackBudget, AttackRun, AttackTarget, EvalAttack, ImageSeeds, _stream_seed,
+                             attack_mode, get_attack, image_outcomes)
+from .defenses import DefendedClassifier, defense_options, get_defense
 from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, atomic_write, check_choice, check_number,
                           check_writable, file_sha256, load_json, loaded_plugins, new_run_dir, resolve_device, save_json, say)
 from .data import PERTURB_AT, images_and_labels, list_datasets, load_dataset, sample_subset
 from .descriptions import check_coverage, dataset_descriptions, descriptions_for
-from .models import ZeroShotClassifier
-from .loading import check_model_path, load_for_evaluation, unfinished_training
+from .models import EMBEDDED_NAME, ZeroShotClassifier
+from .loading import check_model_path, load_for_evaluation, model_spec, unfinished_training
 from .card import write_card
 from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_dataset_keys, check_prompts,
                              load_extensions, per_dataset)
@@ -67,6 +68,9 @@ class EvalConfig(ResolvedConfig):
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
     descriptions_partial: bool | None = None   # run the ensemble attack where only some classes have descriptions (None: False, an error); rows say how many
     trust_unverified: bool | None = None   # evaluate zoo weights whose file does not match zoo.json's hash (None: False, an error); rows record it
+    defense: str | None = None             # a defense at inference (saft_nb.defenses.list_defenses()): every attack runs as published and adaptive
+    defense_options: dict | str | None = None   # the defense's options changed from its official defaults, as name:value text: tau_thres:0.3,steps:3 (resolved: all of them)
+    eot: int | None = None                 # the adaptive attacks' samples of a randomized defense's randomness per step (None with a defense: 4)
     _kind = 'protocol'
 
     def epsilons_of(self, attack: str) -> list[float]:
@@ -115,6 +119,13 @@ def _check(self: EvalConfig) -> EvalConfig:
         if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
         check_prompts(prompt, d)
     if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
+    if self.defense is None:
+        if self.defense_options or self.eot is not None: raise ConfigError("defense_options and eot set a defense: give the defense too (-p defense ttc).")
+    else:
+        defense = get_defense(self.defense)   # an unknown name lists the registered ones
+        self.defense_options = defense_options(defense, self.defense_options)
+        if self.eot is None: self.eot = 4; self.sources['eot'] = "saft-nb's default: 4 samples"
+        check_number('eot (samples of the defense\'s randomness per attack step)', self.eot, lo=1, integer=True)
     for name in ('descriptions_partial', 'trust_unverified'):   # off unless asked for; no protocol sets them
         if getattr(self, name) is None: setattr(self, name, False); self.sources[name] = "saft-nb's default: off"
         check_choice(name, getattr(self, name), [True, False])
@@ -173,7 +184,7 @@ def _read_record(path: Path) -> dict:
 # %% ../nbs/08_evaluation.ipynb
 # where the computation and the data are, and whether unverified zoo weights were allowed (the weights' hash is compared)
 _MACHINE_SETTINGS = ('device', 'root', 'trust_unverified', 'batch_size')   # outcomes do not depend on the batch size
-_ADDED_SETTINGS = {'descriptions_partial': False}   # fields newer than some results.json: the value those ran with
+_ADDED_SETTINGS = {'descriptions_partial': False, 'defense': None, 'defense_options': None, 'eot': None}   # fields newer than some results.json: the value those ran with
 
 def _same_config(saved, cfg: EvalConfig) -> bool:
     "Whether a results.json's config is `cfg`, up to the machine it ran on (device, data folder)."
@@ -240,6 +251,20 @@ def _check_attacks(tests: dict, cfg: EvalConfig) -> dict:
     return {dataset: _ensemble_texts(ds.spec, cfg) for dataset, (ds, _) in tests.items()}
 
 # %% ../nbs/08_evaluation.ipynb
+def _original_model(cm, cfg: EvalConfig, info: dict, device):
+    """The model `cm` was fine-tuned from, for a defense that reads it (TTC measures tau with the original CLIP's
+    image tower on fine-tuned models, as its code does); None for everything else."""
+    if not cfg.defense or not get_defense(cfg.defense).wants_original(cfg.defense_options) or info['method'] == 'none': return None
+    base, entry = cm.source.get('base'), cm.source.get('zoo_entry')
+    if entry: model, pretrained = entry['architecture'], entry['base']   # a released model: its paper's starting point
+    elif base == EMBEDDED_NAME: model, pretrained = 'embedded', None
+    elif base: model, pretrained = model_spec(base)
+    else:
+        raise ConfigError(f"The defense {cfg.defense}, as its options say ({cfg.defense_options}), reads the original model {info['model']} "
+                          f"was fine-tuned from, and {info['model']} does not record one: change that option (defense_options).")
+    return load_for_evaluation(model, pretrained, device=device)[0]
+
+# %% ../nbs/08_evaluation.ipynb
 def evaluate(model: str = 'embedded',           # a run folder, a checkpoint file, a zoo model or an open_clip architecture
              config: EvalConfig | None = None,    # the protocol (None: EvalConfig(), the suite's)
              pretrained: str | None = None,       # an architecture's weights: a tag, a local file or 'random'
@@ -264,6 +289,8 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     if out is not None: check_writable(out)   # before any model or data is loaded
     cm, info = load_for_evaluation(model, pretrained, device, trust_unverified=cfg.trust_unverified)
     if label is not None: info['model'] = label
+    if cfg.defense: info['model'] += f' + {cfg.defense}'   # a defended model is another entry of every table
+    original = _original_model(cm, cfg, info, device)
     if not info['finished']:
         say(f"Warning: {model} is an unfinished training run ({unfinished_training(model)}), so its rows say finished=False: "
              f"finish the training (the same train command continues it) before comparing it with others.", True)
@@ -276,7 +303,7 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     try:
         folder, finished = procs.broadcast((folder, sorted(set(done.dataset)) if len(done) else []))   # the first process chose it
         if not procs.main: done = pd.DataFrame({'dataset': finished})
-        rows, skipped = _evaluate_datasets(cm, info, cfg, tests, ensemble, folder, done, evaluated, progress, procs)
+        rows, skipped = _evaluate_datasets(cm, info, cfg, tests, ensemble, folder, done, evaluated, progress, procs, original)
         if folder is not None and procs.main: write_card(folder)   # every dataset is done: card.md says what the numbers can be trusted for
     finally:
         if lock is not None: lock.release()
@@ -302,7 +329,8 @@ def _row_base(info: dict, cfg: EvalConfig, name: str, ds, sample, cm, templates)
             'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
             'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
             'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
-            'trust_unverified': cfg.trust_unverified, 'mode': cfg.mode}
+            'trust_unverified': cfg.trust_unverified, 'mode': cfg.mode, 'defense': cfg.defense or '', 'evaluation': '', 'attacked': '',
+            'defense_options': json.dumps(cfg.defense_options, sort_keys=True) if cfg.defense else '', 'eot': cfg.eot if cfg.defense else None}
 
 # %% ../nbs/08_evaluation.ipynb
 class RowPlan(NamedTuple):
@@ -332,19 +360,27 @@ def row_plans(entry: EvalAttack, target: AttackTarget, budget: AttackBudget, eps
     return plans
 
 # %% ../nbs/08_evaluation.ipynb
-def _attack_images(clf, x, y, images: list[int], cfg: EvalConfig, run: AttackRun, rows: torch.Tensor, salt: str) -> torch.Tensor:
-    "Whether each image of `rows` stays right under `run`, its random numbers drawn from per-image streams salted by `salt`."
-    seeds = ImageSeeds(cfg.seed, [images[r] for r in rows.tolist()], salt)
-    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds)
+def _judge_seeds(cfg: EvalConfig, dataset: str, images: list[int]) -> ImageSeeds:
+    "A randomized judge's (a defense's) draws: one stream per image, the same for every row, so the worst case measures attacks, not draws."
+    return ImageSeeds(cfg.seed, images, f'{dataset}|judge')
+
+def _attack_images(clf, x, y, images: list[int], cfg: EvalConfig, run: AttackRun, rows: torch.Tensor, salt: str, dataset: str) -> torch.Tensor:
+    """Whether each image of `rows` stays right under `run` as `clf` judges it, the attack's random numbers drawn from
+    per-image streams salted by `salt`, a randomized judge's from `_judge_seeds`."""
+    chosen = [images[r] for r in rows.tolist()]
+    seeds, judge_seeds = ImageSeeds(cfg.seed, chosen, salt), _judge_seeds(cfg, dataset, chosen)
+    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds, judge_seeds)
 
 def measure_row(clf, x, y, images: list[int], cfg: EvalConfig, plan: RowPlan, start: torch.Tensor, dataset: str) -> tuple[torch.Tensor, list[str]]:
     """Run the parts of `plan` in turn on the images of `start` still standing: whether each image stands after them
     (False outside `start`), and the part that broke each one ('' where none did)."""
     right, broken = start.clone(), [''] * len(start)
+    evaluation = plan.settings.get('evaluation')   # with a defense: as published and adaptive draw apart
     for name, run in plan.parts:
         rows = right.nonzero()[:, 0]
         if not len(rows): break
-        survived = _attack_images(clf, x, y, images, cfg, run, rows, f"{dataset}|{name}|{run.eps:g}|{run.settings.get('target')}")
+        salt = f"{dataset}|{name}|{run.eps:g}|{run.settings.get('target')}" + (f'|{evaluation}' if evaluation else '')
+        survived = _attack_images(clf, x, y, images, cfg, run, rows, salt, dataset)
         for r in rows[~survived].tolist(): broken[r] = name
         right[rows] = survived
     return right, broken
@@ -366,35 +402,70 @@ def _outcome_frame(dataset: str, attack: str, eps: float, target, images: list[i
     return pd.DataFrame({'dataset': dataset, 'attack': attack, 'eps': float(eps), 'target': target or '',
                          'image': np.asarray(images, dtype=np.int64), 'correct': right.numpy().astype(bool), 'broken_by': broken})
 
+def _attack_targets(cm, clf, cfg: EvalConfig, spec, templates: list[str], descriptions, original=None) -> tuple:
+    """The judge of every row and what the attacks attack, (evaluation, AttackTarget) in turn: the model itself; with
+    a defense, the defended model judges, and the attacks run as published (on the undefended model, or with the
+    gradients its code gave) and adaptive (through the defense, `eot` samples of its randomness per step)."""
+    if not cfg.defense: return clf, [('', AttackTarget(cm, clf, spec, descriptions))]
+    judge = DefendedClassifier(clf, cfg.defense, cfg.defense_options, templates, seed=cfg.seed, original=original)
+    published = clf if judge.defense.published == 'undefended' else judge.with_gradients('code')
+    adaptive = judge.with_gradients('adaptive', cfg.eot)
+    return judge, [('as published', AttackTarget(cm, published, spec, descriptions)), ('adaptive', AttackTarget(cm, adaptive, spec, descriptions))]
+
+def _attacked(target: AttackTarget, evaluation: str) -> str:
+    "What a row's attack differentiated, in words ('' without a defense)."
+    if not evaluation: return ''
+    if not isinstance(target.clf, DefendedClassifier): return 'the undefended model'
+    if target.clf.gradients == 'code': return f"{target.clf.defense.name} with its code's gradients"
+    return f"{target.clf.defense.name}: {target.clf.defense.adaptive}"
+
+def _eot_seeded(plan: RowPlan, attacker) -> RowPlan:
+    "`plan` with the adaptive attacker's own random draws seeded by each batch's first image, so a run repeats exactly."
+    def seeded(run: AttackRun) -> AttackRun:
+        def make(xb, yb, seeds=None):
+            if seeds is not None and len(seeds): attacker.draws.generator.manual_seed(_stream_seed(seeds.seed, seeds.salt + '|eot', seeds.images[0]))
+            return run.make_adversarial(xb, yb, seeds)
+        return run._replace(make_adversarial=make)
+    return plan._replace(parts=[(name, seeded(run)) for name, run in plan.parts])
+
 def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descriptions, progress: bool = False,
-                    label: str = '') -> tuple[pd.DataFrame, list[dict], list[str], dict]:
+                    label: str = '', original=None) -> tuple[pd.DataFrame, list[dict], list[str], dict]:
     """Per-image outcomes of dataset `name` on the images `images` (indices in its split: the whole sample, or one
-    process's shard), each row's settings and seconds, the attacks that cannot run there, and `forward_checks`."""
+    process's shard), each row's settings and seconds, the attacks that cannot run there, and `forward_checks`. With
+    `cfg.defense`, every attack runs as published and adaptive (and the defense's own defense-aware attack, if it
+    has one), all judged by the defended model; `original`: the model `cm` was fine-tuned from, for defenses that read it."""
     x, y = images_and_labels(Subset(ds, images))
-    clf = ZeroShotClassifier.from_dataset(cm, ds.spec, templates=cfg.templates(name, ds.spec))
-    target, budget = AttackTarget(cm, clf, ds.spec, descriptions), _budget(cfg)
-    frames, runs, skipped = [], [], []
+    templates = cfg.templates(name, ds.spec)
+    clf = ZeroShotClassifier.from_dataset(cm, ds.spec, templates=templates)
+    judge, targets = _attack_targets(cm, clf, cfg, ds.spec, templates, descriptions, original)
+    budget, frames, runs, skipped = _budget(cfg), [], [], []
     def add(attack, requested, eps, settings, right, broken, seconds):   # requested: the config's name for it
         frames.append(_outcome_frame(name, attack, eps, settings.get('target'), images, right, broken))
         runs.append({'attack': attack, 'requested': requested, 'eps': float(eps), **settings, 'seconds': round(seconds, 2)})
-        say(f"{label:>16s} {name:>24s} {attack:>10s} eps {eps:g}: {100 * right.float().mean():5.1f}% (n={len(right)})", progress)
+        shown = attack + (' (adaptive)' if settings.get('evaluation') == 'adaptive' else '')
+        say(f"{label:>16s} {name:>24s} {shown:>10s} eps {eps:g}: {100 * right.float().mean():5.1f}% (n={len(right)})", progress)
     checks = forward_checks(cm, clf, x, y, cfg.batch_size)
-    start = time.time(); clean = image_outcomes(clf, x, y, None, cfg.batch_size)
+    start = time.time(); clean = image_outcomes(judge, x, y, None, cfg.batch_size, judge_seeds=_judge_seeds(cfg, name, images))
     add('none', 'none', 0.0, {}, clean, ['' if c else 'clean' for c in clean.tolist()], time.time() - start)
     standing, first_broken, covered, cost = {}, {}, {}, {}   # per epsilon: the worst case so far, and what it covers
-    for attack in cfg.attacks:
-        plans = row_plans(get_attack(attack), target, budget, cfg.epsilons_of(attack))
-        if isinstance(plans, str): skipped.append(f'{name}: {attack} ({plans})'); continue
-        for plan in plans:
-            stand = standing.setdefault(plan.eps, clean.clone())
-            broke = first_broken.setdefault(plan.eps, ['' if c else 'clean' for c in clean.tolist()])
-            begin = stand if cfg.mode == 'cascade' else clean if plan.composite else torch.ones_like(clean)
-            start = time.time(); right, broken = measure_row(clf, x, y, images, cfg, plan, begin, name)
-            add(plan.attack, attack, plan.eps, plan.settings, right, broken, time.time() - start)
-            for i in (stand & ~right).nonzero()[:, 0].tolist(): broke[i] = broken[i] if plan.composite else plan.attack
-            standing[plan.eps] = stand & right
-            if plan.attack not in covered.setdefault(plan.eps, []): covered[plan.eps].append(plan.attack)
-            cost[plan.eps] = cost.get(plan.eps, 0) + time.time() - start
+    for evaluation, target in targets:
+        aware = evaluation == 'adaptive' and bool(judge.defense.aware)
+        for attack in list(cfg.attacks) + (['defense-aware'] if aware and 'defense-aware' not in cfg.attacks else []):
+            plans = row_plans(get_attack(attack), target, budget, cfg.epsilons_of(attack))
+            if isinstance(plans, str): skipped.append(f'{name}: {attack}' + (f' {evaluation}' if evaluation else '') + f' ({plans})'); continue
+            for plan in plans:
+                if evaluation:   # as published is a row of its own beside the adaptive one, in every table
+                    plan = plan._replace(settings={**plan.settings, 'evaluation': evaluation, 'attacked': _attacked(target, evaluation)})
+                    plan = _eot_seeded(plan, target.clf) if evaluation == 'adaptive' else plan._replace(attack=f'{plan.attack} (as published)')
+                stand = standing.setdefault(plan.eps, clean.clone())
+                broke = first_broken.setdefault(plan.eps, ['' if c else 'clean' for c in clean.tolist()])
+                begin = stand if cfg.mode == 'cascade' else clean if plan.composite else torch.ones_like(clean)
+                start = time.time(); right, broken = measure_row(judge, x, y, images, cfg, plan, begin, name)
+                add(plan.attack, attack, plan.eps, plan.settings, right, broken, time.time() - start)
+                for i in (stand & ~right).nonzero()[:, 0].tolist(): broke[i] = broken[i] if plan.composite else plan.attack
+                standing[plan.eps] = stand & right
+                if plan.attack not in covered.setdefault(plan.eps, []): covered[plan.eps].append(plan.attack)
+                cost[plan.eps] = cost.get(plan.eps, 0) + time.time() - start
     for eps in standing:
         add('worst-case', 'worst-case', eps, {'target': ' | '.join(covered[eps])}, standing[eps], first_broken[eps], cost[eps])
     return _canonical(pd.concat(frames, ignore_index=True)), runs, skipped, checks
@@ -470,7 +541,7 @@ def _canonical(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/08_evaluation.ipynb
 def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: dict, folder, done: pd.DataFrame,
-                       evaluated: dict, progress: bool, procs: EvalProcesses) -> tuple[list[dict], list[str]]:
+                       evaluated: dict, progress: bool, procs: EvalProcesses, original=None) -> tuple[list[dict], list[str]]:
     """The rows of every dataset in `tests` not already `done`, each dataset's rows, outcomes and checks written to
     `folder` (if any) as soon as every process has measured its shard."""
     rows, skipped = done.to_dict(orient='records'), list(done.attrs.get('skipped', []))
@@ -484,7 +555,7 @@ def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: d
         images = procs.shard(sample_images(ds, sample), name)
         shard = _shard_path(folder, name, procs.rank, procs.world) if folder is not None and procs.world > 1 else None
         if shard is None or not shard.is_file():
-            measured = evaluate_images(cm, cfg, name, ds, images, ensemble.get(name), progress and procs.world == 1, info['model'])
+            measured = evaluate_images(cm, cfg, name, ds, images, ensemble.get(name), progress and procs.world == 1, info['model'], original)
             if shard is not None: _write_shard(shard, *measured)
         procs.barrier()
         if procs.world > 1: measured = _read_shards(folder, name, procs.world) if procs.main else None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, multiprocessing, os, re, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import torch
 from submitit.core.utils import UncompletedJobError
 
 from .core import ConfigError, SaftError, check_number, check_writable, load_json, load_plugins, plugin_sources, save_json, say
+from .defenses import list_defenses
 from .data import add_datasets_dir, dataset_dirs
 from .evaluate import EvalConfig, evaluate, read_finished_evaluation
 from .loading import is_run_folder, load_for_evaluation, model_spec, unfinished_training
@@ -22,7 +24,7 @@ from .report import leaderboard
 from .train import TrainConfig, train
 
 # %% auto 0
-__all__ = ['evaluate_models', 'run_grid']
+__all__ = ['split_defense', 'evaluate_models', 'run_grid']
 
 # %% ../nbs/08c_grid.ipynb
 _SLURM_EXAMPLE = '{"slurm_partition": "gpu", "gpus_per_node": 1, "timeout_min": 600}'
@@ -113,6 +115,12 @@ def _evaluation_job(job: dict) -> pd.DataFrame:
     return evaluate(job['model'], job['config'], job['pretrained'], job['progress'], job['out'], job['name'], reuse=True, label=job['label'])
 
 # %% ../nbs/08c_grid.ipynb
+def split_defense(text: str) -> tuple[str, str | None]:
+    "An entry of a model list and the defense at inference it names after a '+' ('runs/tecoa + ttc'), or None."
+    head, plus, tail = text.rpartition('+')
+    return (head.strip(), tail.strip()) if plus and head.strip() and tail.strip() in list_defenses() else (text, None)
+
+# %% ../nbs/08c_grid.ipynb
 def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True,
                     include_unfinished: bool = False, executor='local', slurm: dict | str | None = None) -> pd.DataFrame:
     """The rows of every model in `models` (`model_spec` entries) under one `config`, each evaluated into its own folder
@@ -126,6 +134,7 @@ def evaluate_models(models: list[str], config: EvalConfig | None = None, out='ru
     if twice: raise ConfigError(f"{twice[0]} is listed twice: list each model once.")
     ran_by = _check_executor(executor, slurm)
     check_writable(out)   # before any model loads; it is made by the first file written there
+    entries = {text: split_defense(text) for text in models}   # 'runs/tecoa + ttc': the run, defended by TTC
     read = {text: read_finished_evaluation(Path(text), cfg) for text in models if (Path(text) / 'results.json').is_file()}
     unfinished = {text: why for text in models if (why := _unfinished_entry(text, read.get(text)))}
     if unfinished and not include_unfinished:
@@ -135,18 +144,25 @@ def evaluate_models(models: list[str], config: EvalConfig | None = None, out='ru
         say(f"Left out as unfinished training runs: {'; '.join(f'{t} ({w})' for t, w in unfinished.items())}; "
              f"include_unfinished=True (-p include_unfinished True) ranks them too, marked.", progress)
         models = [m for m in models if m not in unfinished]
-    labels = {}
+    labels, own = {}, {}   # each entry's label in the table, and its model's own (evaluate adds the defense to it)
     for text in models:   # all of them load, and their labels are known, before any attack runs
         if text in read: labels[text] = read[text].model.iloc[0]; continue
-        cm, info = load_for_evaluation(*model_spec(text), trust_unverified=cfg.trust_unverified)
+        model, defense = entries[text]
+        cm, info = load_for_evaluation(*model_spec(model), trust_unverified=cfg.trust_unverified)
         del cm
-        labels[text] = info['model']
+        own[text], labels[text] = info['model'], info['model'] + (f' + {defense}' if defense else '')
     clash = {label for label in labels.values() if list(labels.values()).count(label) > 1}
-    labels = {text: text if label in clash and text not in read else label for text, label in labels.items()}   # runs/a/saft, runs/b/saft
+    labels = {text: (' + '.join(filter(None, entries[text])) if label in clash and text not in read else label)
+              for text, label in labels.items()}   # runs/a/saft, runs/b/saft
     repeated = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
     if repeated: raise ConfigError(f"Two entries would both be labelled {repeated[0]!r} in the table: list each model once.")
-    jobs = {text: {**dict(zip(('model', 'pretrained'), model_spec(text))), 'config': cfg, 'out': out, 'name': _folder_name(text),
-                   'label': labels[text], 'progress': progress, **_job_context()} for text in models if text not in read}
+    def job(text):
+        model, defense = entries[text]
+        config = replace(cfg, defense=defense, defense_options=None, eot=None).validate() if defense else cfg
+        label = labels[text].removesuffix(f' + {defense}') if defense else labels[text]   # evaluate names the defense
+        return {**dict(zip(('model', 'pretrained'), model_spec(model))), 'config': config, 'out': out, 'name': _folder_name(text),
+                'label': label, 'progress': progress, **_job_context()}
+    jobs = {text: job(text) for text in models if text not in read}
     evaluated = {}
     def finished(text, rows):
         evaluated[text] = rows

@@ -142,6 +142,36 @@ def test_a_papers_recipe_and_protocol_on_the_same_files(real):
         'tinyimagenet': '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px'}
 
 
+@pytest.mark.rehearsal   # about 6 minutes on 2 cores alone, 2 when the first test of this file trained the run
+def test_ttc_protocol_with_the_defense_on_a_finetuned_run(real):
+    "TTC's protocol with TTC on a run fine-tuned from a weights file: tau is measured on that file's original CLIP."
+    weights, root, tmp = real
+    run = tmp / 'runs' / 'tecoa'   # trained by the first test of this file
+    if not run.exists():
+        execute(tmp, 'train.ipynb', method='tecoa', model='ViT-B-32', pretrained=str(weights), dataset='tinyimagenet',
+                root=str(root), epochs=1, train_n=8, batch_size=8, val_n=4, val_attack_steps=1, attack_steps=2, test_n=4,
+                out=str(tmp / 'runs'))
+    execute(tmp, 'evaluate.ipynb', run=str(run), root=str(root), protocol='ttc', defense='ttc', datasets='eurosat,tinyimagenet',
+            attacks='pgd', steps=2, n=4, eot=1)
+    records = [json.loads(p.read_text()) for p in run.glob('eval*/results.json')]   # the first test may have evaluated it too
+    record, = [r for r in records if r['config']['protocol'] == 'ttc']
+    assert record['complete'] and record['config']['defense'] == 'ttc' and record['config']['eot'] == 1
+    rows = pd.DataFrame(record['rows'])
+    assert (rows.protocol == 'ttc').all() and (rows.n == 4).all() and (rows.seed == 1).all() and (rows.resolution == 224).all()
+    assert rows.model.str.endswith(' + ttc').all() and (rows.base_model == f'ViT-B-32/{weights}').all()
+    assert all(json.loads(o) == {'eps': 4.0, 'steps': 2, 'step_size': 1.0, 'tau_thres': 0.2, 'beta': 2.0, 'tau_model': 'original'}
+               for o in rows.defense_options)
+    assert dict(zip(rows.dataset, rows.prompts)) == {'eurosat': 'A centered satellite photo of {}.', 'tinyimagenet': 'This is a photo of a {}.'}
+    for dataset in ('eurosat', 'tinyimagenet'):
+        mine = rows[rows.dataset == dataset]
+        pgd = mine[mine.requested == 'pgd']
+        assert sorted(zip(pgd.evaluation, pgd.eps, pgd.step_size)) == [('adaptive', 1.0, 1.0), ('as published', 1.0, 1.0)]
+        assert list(mine[mine.requested == 'defense-aware'].evaluation) == ['adaptive']
+        worst, = mine[mine.attack == 'worst-case'].target
+        attacked = mine[~mine.attack.isin(['none', 'worst-case'])]
+        assert sorted(worst.split(' | ')) == sorted(attacked.attack) and len(attacked) == 3   # both evaluations of pgd, and the defense-aware one
+
+
 @pytest.fixture(scope='module')
 def hub_cache(real, tmp_path_factory):
     """A Hugging Face cache laid out as huggingface_hub writes it, holding what the zoo's ViT-B-32 entries need: OpenAI's
