@@ -255,6 +255,19 @@ def _model_section(record: dict) -> str:
                       f"- weights SHA-256: `{sha.removeprefix('sha256:')}`" if sha else
                       '- weights SHA-256: none (the model is not one weights file), so these results are not tied to exact weights'])
 
+def _defense_section(record: dict) -> str:
+    "The defense at inference and how each evaluation attacked it ('' without one)."
+    cfg = record.get('config') or {}
+    if not cfg.get('defense'): return ''
+    d = get_defense(cfg['defense'])
+    return '\n'.join(['## Defense at inference', '', f"- {d.name}: {d.summary} ({d.paper})",
+                      f"- options: {_cell(cfg.get('defense_options'))}; source: {d.source}",
+                      "- as published: " + ('crafted on the undefended model, then the defense applied' if d.published == 'undefended'
+                                            else "through the defense with the gradients its official code gives"),
+                      f"- adaptive: {d.adaptive}; {cfg.get('eot')} draws of its randomness per step" if d.randomized else f"- adaptive: {d.adaptive}",
+                      f"- defense-aware attack: {d.aware}" if d.aware else '- defense-aware attack: none (its mechanism invites none we know)',
+                      '- robust accuracy is the worst case over both evaluations: a defense is never reported with only the first'])
+
 # %% ../nbs/08d_card.ipynb
 def _threat_section(record: dict, rows: pd.DataFrame) -> str:
     "The norm and epsilons, then per dataset where the perturbation lived, the prompts and the sample with its half-width."
@@ -320,8 +333,9 @@ def evaluation_card(folder) -> str:
     folder = Path(folder)
     record, rows, outcomes = _read_evaluation(folder)
     flags, unchecked = _run_checks(record, rows, outcomes)
-    return '\n\n'.join([_headline(record, rows, flags, folder), _model_section(record), _threat_section(record, rows),
-                         _attacks_section(record, rows), _flags_section(flags, unchecked), _settings_section(record)]) + '\n'
+    return '\n\n'.join(filter(None, [_headline(record, rows, flags, folder), _model_section(record), _defense_section(record),
+                                     _threat_section(record, rows), _attacks_section(record, rows), _flags_section(flags, unchecked),
+                                     _settings_section(record)])) + '\n'
 
 # %% ../nbs/08d_card.ipynb
 def write_card(folder) -> Path:

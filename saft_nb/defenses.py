@@ -18,7 +18,7 @@ from .models import ClipModel, ZeroShotClassifier, text_bank
 # %% auto 0
 __all__ = ['DEFENSES', 'Draws', 'Defense', 'register_defense', 'get_defense', 'list_defenses', 'defense_options',
            'DefendedClassifier', 'straight_through', 'ttc_tau', 'ttc_delta', 'TTC', 'TTCAware', 'clipure_purify',
-           'CLIPureCos', 'attack_unit_tests']
+           'CLIPureCos', 'split_defense', 'attack_unit_tests']
 
 # %% ../nbs/04c_defenses.ipynb
 class Draws:
@@ -306,6 +306,12 @@ class CLIPureCos(Defense):
         return clf.logit_scale * purified @ clf.weights.T
 
 register_defense(CLIPureCos);
+
+# %% ../nbs/04c_defenses.ipynb
+def split_defense(text: str) -> tuple[str, str | None]:
+    "An entry of a model list and the defense at inference it names after a '+' ('runs/tecoa + ttc'), or None."
+    head, plus, tail = text.rpartition('+')
+    return (head.strip(), tail.strip()) if plus and head.strip() and tail.strip() in list_defenses() else (text, None)
 
 # %% ../nbs/04c_defenses.ipynb
 def _aware_plan(target: AttackTarget, budget: AttackBudget, epsilons: list) -> list[AttackRun] | str:

@@ -15,7 +15,7 @@ import torch
 from submitit.core.utils import UncompletedJobError
 
 from .core import ConfigError, SaftError, check_number, check_writable, load_json, load_plugins, plugin_sources, save_json, say
-from .defenses import list_defenses
+from .defenses import split_defense
 from .data import add_datasets_dir, dataset_dirs
 from .evaluate import EvalConfig, evaluate, read_finished_evaluation
 from .loading import is_run_folder, load_for_evaluation, model_spec, unfinished_training
@@ -24,7 +24,7 @@ from .report import leaderboard
 from .train import TrainConfig, train
 
 # %% auto 0
-__all__ = ['split_defense', 'evaluate_models', 'run_grid']
+__all__ = ['evaluate_models', 'run_grid']
 
 # %% ../nbs/08c_grid.ipynb
 _SLURM_EXAMPLE = '{"slurm_partition": "gpu", "gpus_per_node": 1, "timeout_min": 600}'
@@ -113,12 +113,6 @@ def _evaluation_job(job: dict) -> pd.DataFrame:
     `job['out']/job['name']` (a finished evaluation there read, an unfinished one continued); its rows."""
     _enter_job(job)
     return evaluate(job['model'], job['config'], job['pretrained'], job['progress'], job['out'], job['name'], reuse=True, label=job['label'])
-
-# %% ../nbs/08c_grid.ipynb
-def split_defense(text: str) -> tuple[str, str | None]:
-    "An entry of a model list and the defense at inference it names after a '+' ('runs/tecoa + ttc'), or None."
-    head, plus, tail = text.rpartition('+')
-    return (head.strip(), tail.strip()) if plus and head.strip() and tail.strip() in list_defenses() else (text, None)
 
 # %% ../nbs/08c_grid.ipynb
 def evaluate_models(models: list[str], config: EvalConfig | None = None, out='runs/leaderboard', progress: bool = True,

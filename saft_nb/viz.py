@@ -18,6 +18,7 @@ from .core import ConfigError
 from .data import Hierarchy, get_spec, load_dataset
 from .descriptions import dataset_descriptions, descriptions_for
 from .loading import load_for_evaluation, training_runs, weights_fingerprint
+from .defenses import DefendedClassifier, split_defense
 from .models import ZeroShotClassifier, text_bank
 
 # %% auto 0
@@ -60,9 +61,9 @@ def _test_images(dataset: str, n: int):
     n = min(n, len(ds))
     return torch.stack([ds[i][0] for i in range(n)]), torch.tensor([ds[i][1] for i in range(n)]), ds.spec
 
-def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = 1.0, steps: int = 10, seed: int = 0) -> torch.Tensor:
-    "Adversarial versions of `x` against `cm`'s zero-shot classifier for `spec` (eps in 1/255 units)."
-    clf = ZeroShotClassifier.from_dataset(cm, spec)
+def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = 1.0, steps: int = 10, seed: int = 0, clf=None) -> torch.Tensor:
+    "Adversarial versions of `x` against `clf` (None: `cm`'s zero-shot classifier for `spec`; eps in 1/255 units)."
+    clf = clf if clf is not None else ZeroShotClassifier.from_dataset(cm, spec)
     if attack == 'ensemble':
         dclf = ZeroShotClassifier(cm, text_bank(cm, spec.classnames, descriptions=_descriptions(spec)), 100.0, spec.classnames)
         gen = torch.Generator().manual_seed(seed)
@@ -76,12 +77,19 @@ def _descriptions(spec) -> dict:
 
 # %% ../nbs/09_viz.ipynb
 def perturbation_data(model: str, dataset: str, index: int, attack: str = 'pgd', eps: float = 1.0, top: int = 5) -> dict:
-    "Everything the perturbation view shows, for image `index` of `dataset`'s test split."
-    cm, info = view_model(model)
+    """Everything the perturbation view shows, for image `index` of `dataset`'s test split. A defended model
+    (`'runs/tecoa + ttc'`) is attacked adaptively, through its defense (4 draws per step), and predicts with it; TTC
+    measures tau with the shown model itself."""
+    name, defense = split_defense(model)
+    cm, info = view_model(name)
     x, y, spec = _test_images(dataset, index + 1)
     x, y = x[index:index + 1], y[index:index + 1]
-    x_adv = attack_images(cm, spec, x, y, attack, eps)
     clf = ZeroShotClassifier.from_dataset(cm, spec)
+    if defense is not None:
+        clf = DefendedClassifier(clf, defense, templates=list(spec.templates))
+        x_adv = attack_images(cm, spec, x, y, attack, eps, clf=clf.with_gradients('adaptive', 4))
+        info = {**info, 'model': f"{info['model']} + {defense}"}
+    else: x_adv = attack_images(cm, spec, x, y, attack, eps)
     with torch.no_grad(): p_clean, p_adv = F.softmax(clf(x), -1)[0], F.softmax(clf(x_adv), -1)[0]
     k, true = min(top, len(spec.classnames)), y.item()
     def tops(p):   # the top k, and the true class after them when it is not among them

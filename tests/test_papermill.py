@@ -40,6 +40,16 @@ def test_train_then_evaluate_the_run(tmp_path, capfd):
     assert (results.method == 'tecoa').all() and results.checkpoint.str.endswith('best.safetensors').all()
     terminal = capfd.readouterr().err
     assert f"tecoa: results in {run / 'eval'}" in terminal and re.search(r'suite-color +pgd eps 1: +\d+\.\d% \(n=32\)', terminal), terminal
+    # the same run defended by TTC at inference: every attack as published and adaptive, beside the plain evaluation
+    execute(tmp_path, 'evaluate.ipynb', run=str(run), datasets='suite-color', attacks='pgd', epsilons='1', steps=2, n=32,
+            defense='ttc', eot=1)
+    defended = pd.read_csv(run / 'eval-2' / 'results.csv')
+    assert (defended.model == 'tecoa + ttc').all() and (defended.defense == 'ttc').all()
+    assert list(defended.attack) == ['none', 'pgd (as published)', 'pgd', 'defense-aware', 'worst-case']
+    assert list(defended.evaluation.fillna('')) == ['', 'as published', 'adaptive', 'adaptive', '']
+    assert json.loads(defended.defense_options[0])['tau_model'] == 'original'   # tau from the original model the run came from
+    assert '## Defense at inference' in (run / 'eval-2' / 'card.md').read_text()
+    assert re.search(r'suite-color +pgd \(adaptive\) eps 1: +\d+\.\d% \(n=32\)', capfd.readouterr().err)
 
 
 @pytest.mark.parametrize('parameters, message', [
@@ -48,6 +58,9 @@ def test_train_then_evaluate_the_run(tmp_path, capfd):
     (dict(n='many'), 'n must be an integer'),
     (dict(attacks='pgd,fgsm'), "Unknown attack 'fgsm'"),
     (dict(run='/no/such/run'), 'does not exist'),
+    (dict(defense='ttx'), "Unknown defense 'ttx'"),
+    (dict(eot=2), 'give the defense too'),
+    (dict(defense='ttc', defense_options='tau:0.3'), "has no option 'tau'"),
 ])
 def test_evaluate_rejects_bad_parameters(tmp_path, parameters, message):
     with pytest.raises(pm.PapermillExecutionError, match=message):

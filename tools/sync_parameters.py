@@ -74,6 +74,8 @@ def _specs() -> dict:
                                          "(such as cw,superclass)"),
             ('workers', 'int', 2, "runs trained and evaluated side by side, each in a process of its own"),
             ('seed', 'int', 0, "seed of the test samples and the attack starts"),
+            ('defense', 'Optional[str]', None, "a defense at inference every model is evaluated with, as published and adaptive "
+                                               "(saft_nb.defenses.list_defenses()); None: none"),
             *plugins]),
     }
 
