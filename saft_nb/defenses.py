@@ -53,6 +53,7 @@ class Defense:
 
     def check(self, cm: ClipModel) -> None: "Before any work: a `ConfigError` sentence if this defense cannot wrap `cm`."
     def wants_original(self, options: dict) -> bool: "Whether `prepare` reads the model a fine-tuned model came from."; return False
+    def batch_dependent(self, options: dict) -> bool: "Whether an image's defended logits depend on the other images of its batch."; return False
     def prepare(self, clf: ZeroShotClassifier, templates: list[str], options: dict, original: ClipModel | None = None) -> object:
         """Once per classifier: what `logits` needs besides the images (text features, a prompt learner); None by
         default. `templates`: the evaluation's prompts; `original`: the model `clf`'s was fine-tuned from (None: `clf`'s
@@ -298,6 +299,8 @@ class CLIPureCos(Defense):
         if any('{}' not in t for t in blank): raise ConfigError(f"clipure-cos's blank must be 'templates' or one template with {{}}; got {options['blank']!r}.")
         feats = text_bank(clf.cm, [''], blank)[:, 0]                       # K x d: each blank template, normalized
         return feats.mean(0)                                                # the code's mean, not normalized again
+
+    def batch_dependent(self, options): return options['grad_norm'] == 'batch'
 
     def logits(self, clf, state, x, options, draws, gradients):
         emb = clf.image_features(x)

@@ -186,12 +186,17 @@ def _read_record(path: Path) -> dict:
 _MACHINE_SETTINGS = ('device', 'root', 'trust_unverified', 'batch_size')   # outcomes do not depend on the batch size
 _ADDED_SETTINGS = {'descriptions_partial': False, 'defense': None, 'defense_options': None, 'eot': None}   # fields newer than some results.json: the value those ran with
 
+def _machine_settings(cfg: EvalConfig) -> tuple:
+    "The settings outcomes do not depend on; the batch size does under a defense whose logits depend on the batch (CLIPure's batch gradient norm)."
+    if cfg.defense and get_defense(cfg.defense).batch_dependent(cfg.defense_options): return tuple(s for s in _MACHINE_SETTINGS if s != 'batch_size')
+    return _MACHINE_SETTINGS
+
 def _same_config(saved, cfg: EvalConfig) -> bool:
     "Whether a results.json's config is `cfg`, up to the machine it ran on (device, data folder)."
-    mine, theirs = json.loads(json.dumps(asdict(cfg))), saved
+    mine, theirs, machine = json.loads(json.dumps(asdict(cfg))), saved, _machine_settings(cfg)
     if not isinstance(theirs, dict): return False
     theirs = {**_ADDED_SETTINGS, **theirs}
-    return {k: v for k, v in mine.items() if k not in _MACHINE_SETTINGS} == {k: v for k, v in theirs.items() if k not in _MACHINE_SETTINGS}
+    return {k: v for k, v in mine.items() if k not in machine} == {k: v for k, v in theirs.items() if k not in machine}
 
 def _same_model(saved, info: dict) -> bool:
     "Whether a results.json's model is `info`: the same label, method, base and weights (their content), wherever the file lies."
@@ -289,7 +294,9 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     if out is not None: check_writable(out)   # before any model or data is loaded
     cm, info = load_for_evaluation(model, pretrained, device, trust_unverified=cfg.trust_unverified)
     if label is not None: info['model'] = label
-    if cfg.defense: info['model'] += f' + {cfg.defense}'   # a defended model is another entry of every table
+    if cfg.defense:
+        get_defense(cfg.defense).check(cm)   # a defense that cannot wrap this model: one sentence, before any folder or attack
+        info['model'] += f' + {cfg.defense}'   # a defended model is another entry of every table
     original = _original_model(cm, cfg, info, device)
     if not info['finished']:
         say(f"Warning: {model} is an unfinished training run ({unfinished_training(model)}), so its rows say finished=False: "
@@ -461,7 +468,8 @@ def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descr
                 broke = first_broken.setdefault(plan.eps, ['' if c else 'clean' for c in clean.tolist()])
                 begin = stand if cfg.mode == 'cascade' else clean if plan.composite else torch.ones_like(clean)
                 start = time.time(); right, broken = measure_row(judge, x, y, images, cfg, plan, begin, name)
-                add(plan.attack, attack, plan.eps, plan.settings, right, broken, time.time() - start)
+                add(plan.attack, f'{attack} (as published)' if evaluation == 'as published' else attack, plan.eps, plan.settings,
+                    right, broken, time.time() - start)
                 for i in (stand & ~right).nonzero()[:, 0].tolist(): broke[i] = broken[i] if plan.composite else plan.attack
                 standing[plan.eps] = stand & right
                 if plan.attack not in covered.setdefault(plan.eps, []): covered[plan.eps].append(plan.attack)

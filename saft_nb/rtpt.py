@@ -250,12 +250,13 @@ class RTPT(Defense):
                    "operations exact on the 8-bit values, views at the model's input size (the code's 224; shifts scale "
                    "with it), random numbers from saft-nb's per-image streams. At least one view is selected and top_k "
                    "is capped at the other views (the code needs 10 and 21 views); a view's similarity to itself is "
-                   "excluded by position as well as by the code's >= 1. fp32 where the code runs fp16. augmix true is the "
+                   "excluded by position as well as by the code's >= 1. augmix true is the "
                    "code's setting except on ImageNet and its variants (augmix=false there). The prompt is ctx_init's, "
                    "whatever the evaluation's templates; class names as given (the code turns '_' into spaces); n_ctx must "
                    "match ctx_init's words (the code takes the word count); ctx_init '' draws the context N(0, 0.02) from "
                    "a generator seeded 0. quantize=false (not the code's) skips the 8-bit truncation. The as-published "
-                   "attack runs on the evaluation's classifier; the code's on the initial prompt with CLIP's logit scale.")
+                   "attack runs on the evaluation's classifier; the code's on its CoOp model, whose prompt from the second "
+                   "image on is the one tuned on the previous image (it resets after the attack), with CLIP's logit scale.")
     forward_passes = 334.0   # 64 views + 4 text passes per class (forward, backward, forward) of ~0.68 image forward on ViT-B/32: for 100 classes
     off = {'tta_steps': 0, 'n_views': 0, 'logit_scale': 'classifier', 'quantize': False}   # the plain classifier itself
 
