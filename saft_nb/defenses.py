@@ -329,7 +329,7 @@ register_attack(EvalAttack(name='defense-aware', summary="PGD on the defense's o
 
 # %% ../nbs/04c_defenses.ipynb
 def attack_unit_tests(clf: ZeroShotClassifier, name: str, x: torch.Tensor, y: torch.Tensor, off: dict | None = None, steps: int = 10,
-                      small: float = 4.0, large: float = 64.0, templates=None, eot: int = 2, options: dict | None = None) -> dict:
+                      small: float = 1.0, large: float = 64.0, templates=None, eot: int = 2, options: dict | None = None) -> dict:
     """Robust accuracy (%) of `clf` plain and with the defense `name` switched off (`off`, default the defense's own:
     options that make it the undefended model), under the adaptive PGD at `small`, and of the defense with its
     defaults changed by `options` under the adaptive PGD at `large` (1/255 units); each is a known answer: off ==
