@@ -74,7 +74,8 @@ def paired_outcomes(outcomes: pd.DataFrame, model_a: str, model_b: str, attack: 
     datasets = None if datasets is None else list(datasets)
     sel = outcomes[(outcomes.attack == attack) & np.isclose(outcomes.eps, eps)]
     if datasets is not None: sel = sel[sel.dataset.isin(datasets)]
-    sel = sel.assign(target=sel.target.fillna(''))   # the clean rows' target may be read back as missing
+    # the clean rows' target may be read back as missing; a worst-case row's target lists what it covers, not what was attacked
+    sel = sel.assign(target='' if attack == 'worst-case' else sel.target.fillna(''))
     where = f" on {', '.join(datasets)}" if datasets is not None else ''
     sides = []
     for model in (model_a, model_b):

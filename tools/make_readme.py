@@ -49,7 +49,24 @@ def methods_table() -> str:
     return '\n'.join(rows) + '\n'
 
 
-MADE = {ROOT / 'figures' / 'methods.md': methods_table}   # files index.ipynb includes, made from the package
+SUMMARY_COLUMNS = ['model', 'defense', 'images', 'clean', 'as published', 'adaptive', 'worst case', 'x plain']
+
+def defenses_summary(source: Path = ROOT / 'figures' / 'defenses.md') -> str:
+    """The README's narrow table of the defenses sandbox: the first table of `figures/defenses.md` (written by
+    nbs/defenses.ipynb, which shows every column) with `SUMMARY_COLUMNS` only, then the line saying how it was made."""
+    lines = source.read_text(encoding='utf-8').splitlines()
+    table = [l for l in lines[:next((i for i, l in enumerate(lines) if not l.startswith('|')), len(lines))]]
+    split = lambda l: [c.strip() for c in re.split(r'(?<!\\)\|', l.strip().strip('|'))]
+    header = split(table[0])
+    keep = [header.index(c) for c in SUMMARY_COLUMNS if c in header]
+    out = ['| ' + ' | '.join(header[i] for i in keep) + ' |', '|' + '---|' * len(keep)]
+    out += ['| ' + ' | '.join(split(l)[i] for i in keep) + ' |' for l in table[2:]]
+    after = next((l for l in lines[len(table):] if l.strip()), '')
+    return '\n'.join(out) + '\n\n' + after + '\n'
+
+
+MADE = {ROOT / 'figures' / 'methods.md': methods_table,   # files index.ipynb includes, made from the package
+        ROOT / 'figures' / 'defenses-summary.md': defenses_summary}   # and from nbs/defenses.ipynb's run
 
 
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
