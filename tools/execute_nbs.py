@@ -31,7 +31,7 @@ EXPERIMENTS = {
     'explore.ipynb': (NBS, {'runs_folder': '../runs/results'}),   # JupyterLab runs it from nbs/
     'leaderboard.ipynb': (ROOT, {'models': 'embedded,runs/docs/saft,runs/docs/saft + clipure-cos', 'attacks': 'pgd', 'epsilons': '8', 'n': 200,
                                  'out': 'runs/docs/leaderboard'}),   # a defended entry too: ranked by its adaptive number
-    'defenses.ipynb': (ROOT, {'out': 'runs/docs/defenses'}),   # its own run: figures/defenses.md, shown in the README
+    'test_time_defenses.ipynb': (ROOT, {'out': 'runs/docs/defenses'}),   # its own run: figures/defenses.md, shown in the README
     'pretrain.ipynb': None,
     'calibration.ipynb': None,
     'results.ipynb': None,

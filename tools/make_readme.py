@@ -53,7 +53,7 @@ SUMMARY_COLUMNS = ['model', 'defense', 'images', 'clean', 'as published', 'adapt
 
 def defenses_summary(source: Path = ROOT / 'figures' / 'defenses.md') -> str:
     """The README's narrow table of the defenses sandbox: the first table of `figures/defenses.md` (written by
-    nbs/defenses.ipynb, which shows every column) with `SUMMARY_COLUMNS` only, then the line saying how it was made."""
+    nbs/test_time_defenses.ipynb, which shows every column) with `SUMMARY_COLUMNS` only, then the line saying how it was made."""
     lines = source.read_text(encoding='utf-8').splitlines()
     table = [l for l in lines[:next((i for i, l in enumerate(lines) if not l.startswith('|')), len(lines))]]
     split = lambda l: [c.strip() for c in re.split(r'(?<!\\)\|', l.strip().strip('|'))]
@@ -66,7 +66,7 @@ def defenses_summary(source: Path = ROOT / 'figures' / 'defenses.md') -> str:
 
 
 MADE = {ROOT / 'figures' / 'methods.md': methods_table,   # files index.ipynb includes, made from the package
-        ROOT / 'figures' / 'defenses-summary.md': defenses_summary}   # and from nbs/defenses.ipynb's run
+        ROOT / 'figures' / 'defenses-summary.md': defenses_summary}   # and from nbs/test_time_defenses.ipynb's run
 
 
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
