@@ -282,13 +282,15 @@ class CLIPureCos(Defense):
     paper = 'Zhang, Bi, Chen, Guo and Cheng. CLIPure: Purification in Latent Space via CLIP for Adversarially Robust Zero-Shot Classification. ICLR 2025'
     source = 'TMLResearchGroup-CAS/CLIPure@b4cc6d1 CLIP_eval/CLIPure_Cos.py l.113-124 (blank templates, 10 steps of 30), l.159-203'
     summary = "purify the image embedding toward a blank prompt's (cosine ascent on the sphere), then classify it"
-    defaults = {'steps': 10, 'step_size': 30.0, 'grad_norm': 'batch', 'blank': 'templates'}
+    defaults = {'steps': 10, 'step_size': 30.0, 'grad_norm': 'image', 'blank': 'templates'}
     randomized, optimizes, published = False, True, 'code'
     adaptive = 'exact gradients through the purification (second order through the inner cosine gradient)'
     differences = ("blank 'templates' is the code's (each evaluation template with an empty class name, their features "
                    "averaged); the paper names the single prompt 'a photo of a.', which blank='a photo of a {}.' gives. "
-                   "grad_norm 'batch' is the code's (one gradient norm over the batch, so results depend on the batch size; "
-                   "the code's default batch is 2); 'image' normalizes per image. fp32 where the code casts the image tower to fp16.")
+                   "grad_norm 'image' normalizes each image's gradient: the code at batch size 1, and close to it at its default "
+                   "batch of 2 (a step of 30 on the unit sphere either way). 'batch' is the code exactly (one gradient norm over "
+                   "the batch), but an image's step then shrinks as 30/sqrt(batch size): at the evaluation's batch of 250 it is "
+                   "another defense, so it is not the default. fp32 where the code casts the image tower to fp16.")
     forward_passes = 1.0
     off = {'steps': 0}
 
