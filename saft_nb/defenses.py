@@ -171,7 +171,7 @@ def ttc_delta(encode, x: torch.Tensor, start: torch.Tensor, eps: float, steps: i
     eps-ball): `steps` signed steps away from the clean embedding, combined with the tau-thresholded weights; `tau`
     (None: measured on `encode` at the start) is the sensitivity the threshold reads. Differentiable where the code is
     (the clamps); the steps' signs are constants."""
-    delta = torch.maximum(torch.minimum(start, 1 - x), -x)   # clamp(delta, lower_limit - X, upper_limit - X)
+    delta = start.clamp(-x, 1 - x)   # the code's clamp(delta, lower_limit - X, upper_limit - X): x + delta in [0, 1]
     if steps == 0: return delta
     with torch.no_grad(): reference = encode(x)
     if tau is None:
@@ -182,7 +182,7 @@ def ttc_delta(encode, x: torch.Tensor, start: torch.Tensor, eps: float, steps: i
         with torch.enable_grad():
             grad, = torch.autograd.grad(((encode(x.detach() + d) - reference) ** 2).sum(), d)
         delta = (delta + step_size * grad.sign()).clamp(-eps, eps)
-        delta = torch.maximum(torch.minimum(delta, 1 - x), -x)
+        delta = delta.clamp(-x, 1 - x)
         deltas.append(delta)
     scheme = (tau_thres - tau).sign().view(-1, 1)                    # +1: falsely stable, counterattack
     steps_idx = torch.arange(steps + 1, device=x.device, dtype=x.dtype).expand(len(x), -1)
@@ -224,7 +224,7 @@ class TTC(Defense):
         start = (draws.rand(len(x), *x.shape[1:], device=x.device) * 2 - 1) * eps
         tau = None
         if state is not None:
-            with torch.no_grad(): tau = ttc_tau(lambda z: state.image_features(z, normalize=False), x, torch.max(torch.min(start, 1 - x), -x))
+            with torch.no_grad(): tau = ttc_tau(lambda z: state.image_features(z, normalize=False), x, start.clamp(-x, 1 - x))
         return ttc_delta(encode, x, start, eps, options['steps'], options['step_size'] / 255, options['tau_thres'], options['beta'], tau)
 
     def logits(self, clf, state, x, options, draws, gradients):
@@ -245,7 +245,7 @@ class TTCAware(Objective):
         d, o, y = self.defended, self.defended.options, self.labels[idx]
         eps, fixed = o['eps'] / 255, x.detach()
         start = (d.draws.rand(len(x), *x.shape[1:], device=x.device) * 2 - 1) * eps
-        off = torch.maximum(torch.minimum(start, 1 - fixed), -fixed)                       # the random start alone
+        off = start.clamp(-fixed, 1 - fixed)                                                # the random start alone
         encode = lambda z: d.clf.image_features(z, normalize=False)
         on = ttc_delta(encode, fixed, start, eps, o['steps'], o['step_size'] / 255, o['tau_thres'], o['beta'],
                        tau=torch.zeros(len(x), device=x.device))                            # the counterattack's combination
