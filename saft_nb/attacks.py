@@ -33,12 +33,12 @@ MAX_EPS = 64  # in 1/255 units: the largest eps (and step size) any training or 
 def _flat_norm(t: torch.Tensor) -> torch.Tensor:
     return t.flatten(1).norm(dim=1).view(-1, *([1] * (t.ndim - 1)))
 
-def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str) -> torch.Tensor:
-    "Project `x_adv` onto the `eps`-ball (in `norm`, [0,1] units) around `x` and onto [0,1]."
+def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str, clip: bool = True) -> torch.Tensor:
+    "Project `x_adv` onto the `eps`-ball (in `norm`, [0,1] units) around `x` and, with `clip`, onto [0,1]."
     delta = x_adv - x
     if norm == 'linf': delta = delta.clamp(-eps, eps)
     else: delta = delta * torch.clamp(eps / (_flat_norm(delta) + 1e-12), max=1.0)
-    return (x + delta).clamp(0, 1)
+    return (x + delta).clamp(0, 1) if clip else x + delta
 
 # %% ../nbs/04_attacks.ipynb
 def _stream_seed(seed: int, salt: str, image: int) -> int:
@@ -76,8 +76,10 @@ def rows_of(generator, rows):
     return generator.subset(rows) if isinstance(generator, ImageSeeds) else generator
 
 # %% ../nbs/04_attacks.ipynb
-def random_start(x: torch.Tensor, eps: float, norm: str, generator=None, rows: tuple[int, int] | None = None) -> torch.Tensor:
-    """A uniform random point of the eps-ball around `x` (L-inf: each pixel; L2: uniform in the ball), clipped to [0,1].
+def random_start(x: torch.Tensor, eps: float, norm: str, generator=None, rows: tuple[int, int] | None = None,
+                 clip: bool = True) -> torch.Tensor:
+    """A uniform random point of the eps-ball around `x` (L-inf: each pixel; L2: uniform in the ball), clipped to [0,1]
+    unless `clip` is False (FARE's training code starts outside the image range).
     `generator`: a `torch.Generator`, or `ImageSeeds` with one stream per row of `x`. `rows=(offset, total)`: `x` is
     rows offset.. of a batch of `total`; draw the whole batch's noise and keep these rows, so that a batch split over
     processes starts where the unsplit batch would."""
@@ -88,7 +90,7 @@ def random_start(x: torch.Tensor, eps: float, norm: str, generator=None, rows: t
         else:
             d, r = generator.randn(*shape, device=x.device), generator.rand(device=x.device) ** (1 / x[0].numel())
             delta = d / _flat_norm(d) * (eps * r).view(-1, *([1] * (x.ndim - 1)))
-        return (x + delta).clamp(0, 1)
+        return (x + delta).clamp(0, 1) if clip else x + delta
     offset, total = rows or (0, len(x))
     shape, take = (total, *x.shape[1:]), slice(offset, offset + len(x))
     if norm == 'linf':
@@ -98,7 +100,7 @@ def random_start(x: torch.Tensor, eps: float, norm: str, generator=None, rows: t
         n = x[0].numel()
         r = (torch.rand(total, generator=generator, device=x.device) ** (1 / n))[take]
         delta = d / _flat_norm(d) * (eps * r).view(-1, *([1] * (x.ndim - 1)))
-    return (x + delta).clamp(0, 1)
+    return (x + delta).clamp(0, 1) if clip else x + delta
 
 # %% ../nbs/04_attacks.ipynb
 class Objective:
@@ -197,13 +199,16 @@ def _ascent_direction(grad: torch.Tensor, norm: str) -> torch.Tensor:
 
 def pgd(objective: Objective, x: torch.Tensor, eps: float, steps: int, step_size: float, norm: str = 'linf',
         restarts: int = 1, random_init: bool = True, momentum: float = 0.0, track_best: bool = True,
-        model: nn.Module | None = None, autocast_dtype=None, generator=None, start: torch.Tensor | None = None) -> torch.Tensor:
+        model: nn.Module | None = None, autocast_dtype=None, generator=None, start: torch.Tensor | None = None,
+        clip_start: bool = True) -> torch.Tensor:
     """PGD maximizing `objective` in the `norm` ball of radius `eps` around `x` ([0,1] units); `start` replaces the first
-    random start. With `track_best`, each sample's first misclassifying iterate, else its highest-loss one over all
+    random start; `clip_start` False leaves the start (random or given) unclipped to [0,1], as FARE's code
+    does (the steps are clipped). With `track_best`, each sample's first misclassifying iterate, else its highest-loss one over all
     restarts; without, the last iterate (one restart)."""
     check_choice('norm', norm, NORMS)
     if eps < 0 or steps < 0 or restarts < 1: raise ConfigError("PGD needs eps >= 0, steps >= 0 and restarts >= 1.")
     if restarts > 1 and not track_best: raise ConfigError("PGD restarts need track_best=True (which restart's iterate to return?).")
+    if not clip_start and track_best: raise ConfigError("An unclipped start is for training attacks (track_best=False): a kept iterate must be an image in [0,1].")
     x = x.detach()
     if eps == 0 or steps == 0: return x.clone()
     idx_all = torch.arange(len(x), device=x.device)
@@ -214,8 +219,8 @@ def pgd(objective: Objective, x: torch.Tensor, eps: float, steps: int, step_size
         for _ in range(restarts):
             active = idx_all[~done] if track_best else idx_all
             if len(active) == 0: break
-            if start is not None: xa, start = project(start[active].detach(), x[active], eps, norm), None
-            else: xa = random_start(x[active], eps, norm, rows_of(generator, active)) if random_init else x[active].clone()
+            if start is not None: xa, start = project(start[active].detach(), x[active], eps, norm, clip_start), None
+            else: xa = random_start(x[active], eps, norm, rows_of(generator, active), clip=clip_start) if random_init else x[active].clone()
             g = torch.zeros_like(xa)
             for step in range(steps + 1):
                 if step == steps and not track_best: break     # the last iterate needs no gradient
@@ -239,9 +244,11 @@ def pgd(objective: Objective, x: torch.Tensor, eps: float, steps: int, step_size
 # %% ../nbs/04_attacks.ipynb
 def apgd_checkpoints(steps: int) -> list[int]:
     "The iterations (out of `steps`) at which APGD checks each sample's progress and may halve its step size."
-    p = [0, 0.22]
-    while p[-1] < 1: p.append(p[-1] + max(p[-1] - p[-2] - 0.03, 0.06))
-    return sorted({math.ceil(q * steps) for q in p[1:] if q < 1})
+    gap, shrink, least = max(int(0.22 * steps), 1), max(int(0.03 * steps), 1), max(int(0.06 * steps), 1)
+    out = []
+    while (out[-1] if out else 0) + gap <= steps:
+        out.append((out[-1] if out else 0) + gap); gap = max(gap - shrink, least)
+    return out
 
 # %% ../nbs/04_attacks.ipynb
 APGD_MIN_CLASSES = {'apgd-ce': 2, 'apgd-dlr': 3, 'apgd-t': 4}   # classes each APGD loss needs (DLR reads the 3rd logit, targeted DLR the 4th)
@@ -396,6 +403,7 @@ class AttackConfig:
     components: tuple = ('apgd-ce', 'apgd-t')   # autoattack only: the APGD attacks it runs, in order
     momentum: float = 0.0              # pgd: momentum of the ascent direction (0: plain PGD)
     random_init: bool = True           # pgd only: start at a uniform point of the eps-ball, not at the image
+    clip_start: bool = True            # pgd only: clip that start to [0,1] (False: FARE's training attack; the steps are clipped)
     seed: int | None = 0             # seeds the random starts, so that a run is repeatable
 
 # %% ../nbs/04_attacks.ipynb
@@ -433,7 +441,8 @@ def run(self: AttackConfig, clf: ZeroShotClassifier, x: torch.Tensor, y: torch.T
     if gen is None and self.seed is not None: gen = torch.Generator(device=x.device); gen.manual_seed(self.seed)
     if self.attack == 'pgd':
         return pgd(OBJECTIVES[self.objective](clf, y), x, self.eps01, self.steps, self.step01, self.norm,
-                   self.restarts, self.random_init, self.momentum, track_best, clf.cm.model, autocast_dtype, gen)
+                   self.restarts, self.random_init, self.momentum, track_best, clf.cm.model, autocast_dtype, gen,
+                   clip_start=self.clip_start)
     if self.attack == 'apgd-ce':
         return apgd(CrossEntropy(clf, y), x, self.eps01, self.steps, self.norm, self.restarts, model=clf.cm.model, generator=gen)
     needs = APGD_MIN_CLASSES.get(self.attack, 0)

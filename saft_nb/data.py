@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb 2
 from __future__ import annotations
-import dataclasses, difflib, functools, importlib, os, re
+import dataclasses, difflib, functools, importlib, inspect, os, re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -20,10 +20,11 @@ from .core import (ConfigError, MissingResourceError, SaftError, DATA_DIR, PLUGI
                           check_choice, check_number)
 
 # %% auto 0
-__all__ = ['DATASETS', 'LOADER_KINDS', 'DATASET_FIELDS', 'PERTURB_AT', 'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec',
-           'ZeroShotDataset', 'spec_of', 'template_problem', 'check_templates', 'register_dataset',
-           'register_loader_kind', 'check_loader', 'resolve_loader', 'dataset_spec', 'read_dataset_json',
-           'dataset_dirs', 'add_datasets_dir', 'list_datasets', 'get_spec', 'load_dataset', 'describe_preprocess',
+__all__ = ['DATASETS', 'LOADER_KINDS', 'DATASET_FIELDS', 'CLASSNAMES_DIR', 'REGISTRY_NAMES', 'INTERPOLATIONS', 'PERTURB_AT',
+           'VAL_FRACTION', 'MAX_VAL', 'Hierarchy', 'DatasetSpec', 'ZeroShotDataset', 'spec_of', 'template_problem',
+           'check_templates', 'register_dataset', 'register_loader_kind', 'check_loader', 'resolve_loader',
+           'dataset_spec', 'read_dataset_json', 'dataset_dirs', 'add_datasets_dir', 'list_datasets', 'get_spec',
+           'list_class_names', 'load_class_names', 'with_class_names', 'load_dataset', 'describe_preprocess',
            'ResizedImages', 'ImageFiles', 'holdout', 'data_root', 'image_transform', 'torchvision_loader',
            'imagefolder_loader', 'register_imagefolder', 'find_unreadable', 'check_readable', 'dataset_labels',
            'stratified_sample', 'sample_subset', 'images_and_labels']
@@ -347,44 +348,93 @@ def get_spec(name) -> DatasetSpec:
     return specs[name]
 
 # %% ../nbs/01_data.ipynb
+CLASSNAMES_DIR = DATA_DIR / 'classnames'
+REGISTRY_NAMES = 'registry'   # the class_names value that keeps the dataset's own names
+
+def list_class_names() -> list[str]:
+    "Names of the shipped class-name lists (saft_nb/data/classnames/), besides 'registry'."
+    return sorted(p.stem for p in CLASSNAMES_DIR.glob('*.json'))
+
+def load_class_names(name: str) -> dict:
+    "The class-name list `name`: its `dataset`, `source`, `used_by` and `classnames` (in label order)."
+    return load_json(CLASSNAMES_DIR / f"{check_choice('class_names', name, list_class_names())}.json")
+
+def with_class_names(spec: DatasetSpec, name: str | None) -> DatasetSpec:
+    "`spec` with the class names of the list `name` (None or 'registry': `spec` itself); a list of another dataset or length is an error."
+    if name in (None, REGISTRY_NAMES): return spec
+    names = load_class_names(name)
+    if names['dataset'] != spec.name:
+        raise ConfigError(f"The class-name list {name!r} names the classes of {names['dataset']}, not of {spec.name}: give it for "
+                          f"{names['dataset']} only, or class_names 'registry'.")
+    if spec.classnames is not None and len(names['classnames']) != len(spec.classnames):
+        raise ConfigError(f"The class-name list {name!r} has {len(names['classnames'])} names but {spec.name} has "
+                          f"{len(spec.classnames)} classes: the list belongs to another version of the dataset.")
+    return dataclasses.replace(spec, classnames=names['classnames'])
+
+# %% ../nbs/01_data.ipynb
+INTERPOLATIONS = ('bicubic', 'bilinear')
+
+def _mode(interpolation: str):
+    "torchvision's interpolation mode called `interpolation`."
+    import torchvision.transforms as T
+    return {'bicubic': T.InterpolationMode.BICUBIC, 'bilinear': T.InterpolationMode.BILINEAR}[check_choice('interpolation', interpolation, INTERPOLATIONS)]
+
+# %% ../nbs/01_data.ipynb
 PERTURB_AT = ('native', 'model')
 
-def _read(spec: DatasetSpec, root, split: str, image_size: int, resize: int | None) -> tuple[Dataset, DatasetSpec]:
-    "The items of `spec`'s `split`, read by its loader, and the spec with the class names the files give when it names none."
+def _read(spec: DatasetSpec, root, split: str, image_size: int, resize: int | None, interpolation: str = 'bicubic') -> tuple[Dataset, DatasetSpec]:
+    """The items of `spec`'s `split`, read by its loader, and the spec with the class names the files give when it names
+    none. A loader of your own that takes no `interpolation` resizes as it does; asking it for another than bicubic is an error."""
     where = _where(spec)
-    out = resolve_loader(spec.loader, where)(spec, root, split, image_size, resize)
+    loader = resolve_loader(spec.loader, where)
+    if _takes_interpolation(loader): out = loader(spec, root, split, image_size, resize, interpolation=interpolation)
+    elif spec.resolution is None and interpolation != 'bicubic':
+        raise ConfigError(f"{where}'s loader takes no interpolation argument, so its images cannot be resized {interpolation}: "
+                          "add interpolation='bicubic' to its parameters and pass it to image_transform, or keep interpolation bicubic.")
+    else: out = loader(spec, root, split, image_size, resize)
     items, names = out if isinstance(out, tuple) else (out, None)
     if spec.classnames is not None: return items, spec
     if names is None: raise ConfigError(f"{where} names no classes and its loader read none: list them as 'classnames'.")
     return items, dataclasses.replace(spec, classnames=names)
 
+def _takes_interpolation(loader) -> bool:
+    try: return 'interpolation' in inspect.signature(loader).parameters
+    except (TypeError, ValueError): return False
+
 def load_dataset(name: str, split: str = 'test', root=None, image_size: int = 224, perturb_at: str = 'native',
-                 crop: float | None = None, skip_bad_images: bool = False) -> ZeroShotDataset:
+                 crop: float | None = None, skip_bad_images: bool = False, class_names: str | None = None,
+                 interpolation: str = 'bicubic') -> ZeroShotDataset:
     """Load dataset `name` (a registered name or a dataset file's path)'s `split` (real datasets from `root`) with its
     images where the perturbation lives: `perturb_at='native'` keeps a fixed-resolution dataset's own size (the
     classifier resizes inside its forward), `'model'` resizes it to `image_size` first. Images of mixed sizes are
-    always brought to `image_size`: shorter side resized (bicubic) to `image_size / crop`, then a center crop of
+    always brought to `image_size`: shorter side resized to `image_size / crop`, then a center crop of
     `image_size` (`crop` 0.875 at 224 px is the usual Resize(256) + CenterCrop(224); None or 1: Resize(224) +
-    CenterCrop(224), CLIP's own). `skip_bad_images`: decode every image file first and leave out those that cannot be
-    read (listed in `skipped_images`). The dataset's `spec` has the class names its files give, where the registered
-    spec names none."""
+    CenterCrop(224), CLIP's own). Resizing is `interpolation` ('bicubic' or 'bilinear', antialiased as PIL's).
+    `class_names`: a class-name list of `saft_nb/data/classnames/` to prompt with instead of the dataset's own
+    (`'registry'` or None: the dataset's). `skip_bad_images`: decode every image file first and leave out those that
+    cannot be read (listed in `skipped_images`). The dataset's `spec` has the class names its files give, where the
+    registered spec names none."""
     spec = get_spec(name)
-    check_choice('perturb_at', perturb_at, PERTURB_AT)
+    check_choice('perturb_at', perturb_at, PERTURB_AT); check_choice('interpolation', interpolation, INTERPOLATIONS)
     if crop is not None: check_number('crop', crop, lo=0, lo_open=True, hi=1)
     resize = round(image_size / crop) if crop and crop != 1 else None
-    items, spec = _read(spec, root, split, image_size, resize)
+    items, spec = _read(spec, root, split, image_size, resize, interpolation)
+    spec = with_class_names(spec, class_names)
     items, skipped = _without_unreadable(items, spec, split) if skip_bad_images else (items, [])
     fixed = spec.resolution is not None
     if fixed and perturb_at == 'model' and (spec.resolution != image_size or resize):
-        items = ResizedImages(items, image_size, resize)
+        items = ResizedImages(items, image_size, resize, interpolation)
     at_model = not fixed or perturb_at == 'model'
     return ZeroShotDataset(spec, items, split, perturb_at if fixed else 'model', image_size if at_model else spec.resolution,
-                           describe_preprocess(spec.resolution, image_size, perturb_at, resize), skipped)
+                           describe_preprocess(spec.resolution, image_size, perturb_at, resize, interpolation), skipped)
+
 
 # %% ../nbs/01_data.ipynb
-def describe_preprocess(resolution: int | None, image_size: int, perturb_at: str, resize: int | None) -> str:
-    "In words: how images reach the model, and at which resolution they are perturbed."
+def describe_preprocess(resolution: int | None, image_size: int, perturb_at: str, resize: int | None,
+                        interpolation: str = 'bicubic') -> str:
+    "In words: how images reach the model, and at which resolution they are perturbed (an interpolation other than bicubic named)."
     crop = f"Resize({resize or image_size}) + CenterCrop({image_size})" if resize and resize != image_size else f"Resize({image_size})"
+    if interpolation != 'bicubic': crop += f" ({interpolation})"
     if resolution is None: return f"{crop}, perturbed at {image_size} px"
     if perturb_at == 'native' or resolution == image_size and not resize:
         inside = f", bicubic to {image_size} inside the model" if resolution != image_size else ''
@@ -392,14 +442,16 @@ def describe_preprocess(resolution: int | None, image_size: int, perturb_at: str
     return f"{resolution} px {crop} before the attack, perturbed at {image_size} px"
 
 class ResizedImages(Dataset):
-    "Items `(image, label)` of `items` with the image resized (bicubic, antialiased) to `resize` or `size`, then center-cropped to `size`."
-    def __init__(self, items: Dataset, size: int, resize: int | None = None): self.items, self.size, self.resize = items, size, resize or size
+    "Items `(image, label)` of `items` with the image resized (`interpolation`, antialiased) to `resize` or `size`, then center-cropped to `size`."
+    def __init__(self, items: Dataset, size: int, resize: int | None = None, interpolation: str = 'bicubic'):
+        self.items, self.size, self.resize, self.interpolation = items, size, resize or size, interpolation
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         import torchvision.transforms.functional as TF
         x, y = self.items[i]
-        x = TF.resize(x, [self.resize, self.resize], interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
+        x = TF.resize(x, [self.resize, self.resize], interpolation=_mode(self.interpolation), antialias=True)
         return TF.center_crop(x, [self.size, self.size]).clamp(0, 1), y
+
 
 # %% ../nbs/01_data.ipynb
 def _size_problem(w: int, h: int, resolution: int | None) -> str | None:
@@ -471,12 +523,12 @@ def data_root(root=None) -> Path:
     "The folder that holds the real datasets: `root`, else `$SAFT_NB_DATA`, else `./data`."
     return Path(root or os.environ.get('SAFT_NB_DATA', 'data')).expanduser()
 
-def image_transform(resolution: int | None, image_size: int, resize: int | None = None):
+def image_transform(resolution: int | None, image_size: int, resize: int | None = None, interpolation: str = 'bicubic'):
     """To a [0,1] tensor; images of mixed sizes (`resolution` None) get their shorter side resized to `resize` (None:
-    `image_size`, CLIP's own preprocessing), bicubic, and a center crop of `image_size`."""
+    `image_size`, CLIP's own preprocessing) with `interpolation` (PIL's, antialiased), and a center crop of `image_size`."""
     import torchvision.transforms as T
     steps = [T.Lambda(lambda im: im.convert('RGB'))]
-    if resolution is None: steps += [T.Resize(resize or image_size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(image_size)]
+    if resolution is None: steps += [T.Resize(resize or image_size, interpolation=_mode(interpolation)), T.CenterCrop(image_size)]
     return T.Compose(steps + [T.ToTensor()])
 
 def _missing(spec: DatasetSpec, root: Path) -> MissingResourceError:
@@ -497,7 +549,8 @@ def _unreadable(spec: DatasetSpec, cls, root: Path, folder: Path, error: Excepti
 def _clean(name: str) -> str: return name.replace('_', ' ').strip()
 
 # %% ../nbs/01_data.ipynb
-def _load_torchvision(class_name: str, spec: DatasetSpec, root, split: str, image_size: int, resize: int | None = None):
+def _load_torchvision(class_name: str, spec: DatasetSpec, root, split: str, image_size: int, resize: int | None = None,
+                      interpolation: str = 'bicubic'):
     "The `split` of `spec` read by the torchvision class `class_name`, and the class names it gives (None if it gives none)."
     import torchvision.datasets as tvd
     args = _split_args(spec, split)
@@ -508,7 +561,7 @@ def _load_torchvision(class_name: str, spec: DatasetSpec, root, split: str, imag
     root = data_root(root)
     folder = root / (spec.folder or spec.name)
     if not folder.exists(): raise _missing(spec, root)
-    try: ds = cls(str(root / spec.subdir), **args, transform=image_transform(spec.resolution, image_size, resize))
+    try: ds = cls(str(root / spec.subdir), **args, transform=image_transform(spec.resolution, image_size, resize, interpolation))
     except (RuntimeError, FileNotFoundError, OSError) as e: raise _unreadable(spec, cls, root, folder, e) from None
     names = getattr(ds, 'classes', None) or getattr(ds, 'categories', None)
     if spec.classnames is not None and names is not None and len(names) != len(spec.classnames):
@@ -550,7 +603,8 @@ def _check_classes(spec: DatasetSpec, ds, folder: Path) -> None:
                                    f"{folder / empty[0]}{others}: add the class's images, or delete the folder if the class is not part of the dataset.")
 
 # %% ../nbs/01_data.ipynb
-def imagefolder_loader(spec: DatasetSpec, root, split: str, image_size: int, resize: int | None = None):
+def imagefolder_loader(spec: DatasetSpec, root, split: str, image_size: int, resize: int | None = None,
+                       interpolation: str = 'bicubic'):
     """Images in `root/<folder>/<split folder>/<class folder>/*`: the test split reads the folder its `splits` entry
     names (default `test`; TinyImageNet's labelled `val`), train and val are held out of the training split's folder
     (default `train`). Returns the items and the class names: the spec's, else `words.txt`'s, else the folders'."""
@@ -559,7 +613,7 @@ def imagefolder_loader(spec: DatasetSpec, root, split: str, image_size: int, res
     if set(args) - {'folder'}:
         raise ConfigError(f"{_where(spec)}: an image folder's split takes only a 'folder' argument, got {args!r} for split {split!r}.")
     folder = _split_folder(spec, data_root(root), split, args.get('folder', 'test' if split == 'test' else 'train'))
-    ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size, resize), allow_empty=True)
+    ds = ImageFolder(str(folder), transform=image_transform(spec.resolution, image_size, resize, interpolation), allow_empty=True)
     _check_classes(spec, ds, folder)
     names = spec.classnames
     if names is None:

@@ -13,7 +13,7 @@ import torch
 from .core import ConfigError, MissingResourceError, load_json
 from .models import (HUB_CONFIG, HUB_PREFIXES, ClipModel, embedded_weights_path, hub_files, is_hub_folder, load_clip_file,
                             load_embedded, load_hub, load_open_clip, looks_like_path)
-from .zoo import load_zoo_model, zoo, zoo_dir, zoo_names
+from .zoo import load_zoo_model, zoo, zoo_names, zoo_weights_file
 
 # %% auto 0
 __all__ = ['model_kind', 'load_model', 'check_model_path', 'is_run_folder', 'unfinished_training', 'training_runs',
@@ -166,7 +166,7 @@ def _local_hub_weights(folder) -> Path | None:
 def weights_file(model: str, pretrained: str | None = None) -> Path | None:
     """The local file holding the weights `load_for_evaluation(model, pretrained)` loads: a training run folder's
     best.safetensors, a checkpoint file, the embedded weights, a weights file given as `pretrained`, a zoo model's
-    file in the zoo folder, or a hub folder's weights. None where the weights come from a cache or the network (a
+    file in the zoo folder (`saft_nb.zoo.zoo_weights_file`), or a hub folder's weights. None where the weights come from a cache or the network (a
     pretrained tag, an `hf-hub:` id), or where `model` names no model (loading it says why)."""
     model, path = str(model), Path(str(model))
     kind = model_kind(model)
@@ -175,10 +175,7 @@ def weights_file(model: str, pretrained: str | None = None) -> Path | None:
     if kind == 'embedded': return embedded_weights_path()
     if kind == 'hub': return None if model.startswith('hf-hub:') else _local_hub_weights(model.removeprefix('local-dir:'))
     if kind == 'architecture': return Path(pretrained) if pretrained is not None and Path(pretrained).is_file() else None
-    if kind == 'zoo':
-        entry = zoo()[model]
-        if entry['layout'] == 'open_clip-hub': return None if pretrained is None else _local_hub_weights(pretrained)
-        return Path(pretrained) if pretrained is not None else zoo_dir() / model / entry['file']
+    if kind == 'zoo': return zoo_weights_file(model, zoo()[model], pretrained)
     return None
 
 def weights_fingerprint(model: str, pretrained: str | None = None) -> tuple | None:

@@ -13,14 +13,15 @@ import pandas as pd
 
 from .attacks import AttackBudget, get_attack
 from .core import DATA_DIR, ConfigError, SaftError, check_choice, load_json, load_plugins
-from .data import MAX_VAL, VAL_FRACTION, add_datasets_dir, get_spec, template_problem
+from .data import (MAX_VAL, VAL_FRACTION, add_datasets_dir, describe_preprocess, get_spec, load_class_names, template_problem,
+                          with_class_names)
 
 # %% auto 0
 __all__ = ['RECIPE_DIR', 'PROTOCOL_DIR', 'BF16_FLOPS', 'FP32_FLOPS', 'PLUGIN_PARAMETERS', 'OPTION_ALIASES', 'list_recipes',
            'list_protocols', 'load_recipe', 'load_protocol', 'resolve', 'given_values', 'ResolvedConfig',
            'check_dataset_keys', 'per_dataset', 'check_prompts', 'settings_table', 'source_link', 'sources_table',
-           'vit_flops', 'training_images', 'training_cost', 'evaluation_cost', 'reproduction_table', 'load_extensions',
-           'option_type', 'OptionParser', 'add_config_options']
+           'recipe_prompts', 'recipe_preprocess', 'vit_flops', 'training_images', 'training_cost', 'evaluation_cost',
+           'reproduction_table', 'load_extensions', 'option_type', 'OptionParser', 'add_config_options']
 
 # %% ../nbs/06b_recipes.ipynb
 RECIPE_DIR, PROTOCOL_DIR = DATA_DIR / 'recipes', DATA_DIR / 'protocols'
@@ -157,6 +158,25 @@ def sources_table(kind: str, name: str) -> pd.DataFrame:
                        columns=['setting', 'value', 'source', 'link'])
     out.attrs['differences'] = d.get('differences', [])
     return out
+
+# %% ../nbs/06b_recipes.ipynb
+def _recipe_values(name: str) -> dict:
+    "The values of recipe `name`, the `suite` recipe's where it sets none."
+    return {f: v['value'] for r in ('suite', name) for f, v in load_recipe(r)['settings'].items()}
+
+def recipe_prompts(name: str) -> list[str] | None:
+    "The prompts recipe `name` trains with, class by class (None when its dataset's class names are read from its files)."
+    s = _recipe_values(name)
+    spec = with_class_names(get_spec(s['dataset']), s['class_names'])
+    if spec.classnames is None: return None
+    templates = list(spec.templates) if s['prompts'] == 'templates' else [s['prompts']]
+    return [t.format(c) for t in templates for c in spec.classnames]
+
+def recipe_preprocess(name: str, image_size: int = 224) -> str:
+    "How recipe `name` brings its training images to a model of `image_size` px, in `data.describe_preprocess`'s words."
+    s = _recipe_values(name)
+    resize = round(image_size / s['crop']) if s['crop'] and s['crop'] != 1 else None
+    return describe_preprocess(get_spec(s['dataset']).resolution, image_size, s['perturb_at'], resize, s['interpolation'])
 
 # %% ../nbs/06b_recipes.ipynb
 BF16_FLOPS, FP32_FLOPS = 400e12, 33e12      # sustained FLOP/s assumed on one H100 (stated above)

@@ -4,26 +4,29 @@
 
 # %% ../nbs/03c_zoo.ipynb 2
 from __future__ import annotations
-import os, re, time
+import json, os, re, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import open_clip
 import pandas as pd
 import torch
 
 from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, file_sha256, load_json, save_json
-from .models import (ClipModel, check_finite, hub_files, is_hub_folder, load_embedded, load_error_detail, load_hub,
-                            load_open_clip, read_torch_file)
+from .models import (ClipModel, _from_open_clip_config, check_finite, hub_cache_dir, hub_files, is_hub_folder, load_embedded,
+                            load_error_detail, load_hub, load_open_clip, read_torch_file, read_weights)
 
 # %% auto 0
-__all__ = ['ZOO_FILE', 'LAYOUTS', 'zoo', 'zoo_names', 'zoo_table', 'Layout', 'read_checkpoint', 'visual_state', 'zoo_dir',
-           'zoo_file', 'zoo_hash_record', 'verify_zoo_file', 'load_zoo_model']
+__all__ = ['ZOO_FILE', 'LAYOUTS', 'TRANSFORMERS_LAYOUT', 'HF_CONFIG', 'HF_WEIGHTS', 'zoo', 'zoo_names', 'zoo_table', 'Layout',
+           'read_checkpoint', 'visual_state', 'transformers_model_config', 'transformers_to_open_clip',
+           'check_architecture', 'transformers_files', 'load_transformers_clip', 'zoo_dir', 'zoo_file',
+           'zoo_weights_file', 'zoo_hash_record', 'verify_zoo_file', 'load_zoo_model']
 
 # %% ../nbs/03c_zoo.ipynb
 ZOO_FILE = DATA_DIR / 'zoo.json'
-_FIELDS = {'paper', 'method', 'architecture', 'base', 'train_eps', 'train_data', 'layout', 'url', 'license', 'source'}
+_FIELDS = {'paper', 'method', 'architecture', 'base', 'train_eps', 'train_data', 'towers', 'layout', 'url', 'license', 'source'}
 
 def zoo() -> dict[str, dict]:
     "Every model of the zoo by name, as `saft_nb/data/zoo.json` lists it."
@@ -36,14 +39,16 @@ def zoo_names() -> list[str]:
 def zoo_table() -> pd.DataFrame:
     "The zoo as a table: one row per model, what it is and where it comes from."
     rows = [{'model': name, 'paper': e['paper'], 'architecture': e['architecture'], 'base weights': e['base'],
-             'train eps (1/255)': e['train_eps'], 'train data': e['train_data'], 'weights': e.get('weights') or e['url'] or 'not released',
-             'layout': e['layout'], 'license': e['license'], 'note': e.get('note', '')} for name, e in zoo().items()]
+             'train eps (1/255)': e['train_eps'], 'train data': e['train_data'], 'towers replaced': e['towers'],
+             'weights': e.get('weights') or e['url'] or 'not released', 'layout': e['layout'], 'license': e['license'],
+             'note': e.get('note', '')} for name, e in zoo().items()]
     return pd.DataFrame(rows).set_index('model')
 
 # %% ../nbs/03c_zoo.ipynb
 @dataclass(frozen=True)
 class Layout:
-    "How one codebase lays out a checkpoint: `extract` takes the loaded file and returns the image encoder's state dict."
+    """How one codebase lays out a checkpoint: `extract` takes the loaded file and returns the image encoder's state
+    dict (a KeyError names a key that is missing, a ValueError says what else is wrong)."""
     name: str
     holds: str
     extract: Callable[[dict], dict]
@@ -55,10 +60,20 @@ def _nested(payload: dict, *keys: str) -> dict:
         payload = payload[key]
     return payload
 
+def _visual_part(state: dict) -> dict:
+    "The image encoder's weights in a whole-CLIP state dict (`visual.` keys), which must hold nothing else."
+    other = next((k for k in state if not k.startswith('visual.')), None)
+    if other is not None: raise ValueError(f"it holds weights outside the image encoder ({other!r}), which the base model's would replace")
+    return {k.removeprefix('visual.'): v for k, v in state.items()}
+
 LAYOUTS = {l.name: l for l in [
     Layout('visual-state-dict', "the image encoder's state dict", lambda p: p),
     Layout('vision-encoder-state-dict', "{'vision_encoder_state_dict': state dict, 'epoch', 'optimizer', ...}",
            lambda p: _nested(p, 'vision_encoder_state_dict')),
+    Layout('vision-encoder-or-visual-state-dict', "{'vision_encoder_state_dict': state dict, ...}, or the image encoder's state dict",
+           lambda p: p['vision_encoder_state_dict'] if isinstance(p, dict) and 'vision_encoder_state_dict' in p else p),
+    Layout('partial-state-dict', "{'partial_state_dict': {'visual.<key>': tensor, ...}, 'epoch', 'optimizer', ...}",
+           lambda p: _visual_part(_nested(p, 'partial_state_dict'))),
     Layout('agft-modules', "{'modules': {'clip.visual': state dict}, 'params': {}}", lambda p: _nested(p, 'modules', 'clip.visual')),
 ]}
 
@@ -73,29 +88,184 @@ def visual_state(path, layout: str) -> dict[str, torch.Tensor]:
     except KeyError as e:
         keys = ', '.join(list(payload)[:6]) if isinstance(payload, dict) else type(payload).__name__
         raise SaftError(f"{path} is not a {layout} checkpoint ({LAYOUTS[layout].holds}): it has no {e.args[0]!r} (it holds {keys}).") from None
-    if not state or not all(torch.is_tensor(v) for v in state.values()):
+    except ValueError as e: raise SaftError(f"{path} is not a {layout} checkpoint ({LAYOUTS[layout].holds}): {e}.") from None
+    if not isinstance(state, dict) or not state or not all(torch.is_tensor(v) for v in state.values()):
         held = ', '.join(list(state)[:6]) if isinstance(state, dict) else type(state).__name__
         raise SaftError(f"{path} holds no image encoder weights where a {layout} checkpoint keeps them (it holds {held}).")
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+# %% ../nbs/03c_zoo.ipynb
+TRANSFORMERS_LAYOUT = 'transformers-clip'
+HF_CONFIG, HF_WEIGHTS = 'config.json', ('model.safetensors', 'pytorch_model.bin')
+# transformers' CLIPTextConfig and CLIPVisionConfig defaults (configuration_clip.py), for what an older config.json leaves out
+_HF_TEXT = dict(vocab_size=49408, hidden_size=512, intermediate_size=2048, num_hidden_layers=12, num_attention_heads=8,
+                max_position_embeddings=77, hidden_act='quick_gelu', layer_norm_eps=1e-5)
+_HF_VISION = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, image_size=224,
+                  patch_size=32, hidden_act='quick_gelu', layer_norm_eps=1e-5)
+
+def transformers_model_config(config: dict) -> dict:
+    "The open_clip model config of a transformers CLIPModel, from its `config.json`'s contents."
+    text, vision = {**_HF_TEXT, **config.get('text_config', {})}, {**_HF_VISION, **config.get('vision_config', {})}
+    acts = {text['hidden_act'], vision['hidden_act']}
+    if len(acts) > 1 or not acts <= {'quick_gelu', 'gelu'} or {text['layer_norm_eps'], vision['layer_norm_eps']} != {1e-5}:
+        raise SaftError(f"This CLIPModel's towers use the activations {sorted(acts)} and layer norm epsilons {text['layer_norm_eps']}, "
+                        f"{vision['layer_norm_eps']}: open_clip builds one activation for both, quick_gelu or gelu, and epsilon 1e-5.")
+    return {'embed_dim': config.get('projection_dim', 512), 'quick_gelu': acts == {'quick_gelu'},
+            'vision_cfg': {'image_size': vision['image_size'], 'patch_size': vision['patch_size'], 'width': vision['hidden_size'],
+                           'layers': vision['num_hidden_layers'], 'head_width': vision['hidden_size'] // vision['num_attention_heads'],
+                           'mlp_ratio': vision['intermediate_size'] / vision['hidden_size']},
+            'text_cfg': {'context_length': text['max_position_embeddings'], 'vocab_size': text['vocab_size'], 'width': text['hidden_size'],
+                         'heads': text['num_attention_heads'], 'layers': text['num_hidden_layers'],
+                         'mlp_ratio': text['intermediate_size'] / text['hidden_size']}}
+
+_HF_RENAMES = [   # (transformers' name, open_clip's), applied in order to each key
+    ('text_model.embeddings.token_embedding.weight', 'token_embedding.weight'),
+    ('text_model.embeddings.position_embedding.weight', 'positional_embedding'),
+    ('text_model.final_layer_norm.', 'ln_final.'), ('text_model.encoder.layers.', 'transformer.resblocks.'),
+    ('vision_model.embeddings.class_embedding', 'visual.class_embedding'),
+    ('vision_model.embeddings.patch_embedding.weight', 'visual.conv1.weight'),
+    ('vision_model.embeddings.position_embedding.weight', 'visual.positional_embedding'),
+    ('vision_model.pre_layrnorm.', 'visual.ln_pre.'), ('vision_model.post_layernorm.', 'visual.ln_post.'),
+    ('vision_model.encoder.layers.', 'visual.transformer.resblocks.'),
+    ('.layer_norm1.', '.ln_1.'), ('.layer_norm2.', '.ln_2.'), ('.mlp.fc1.', '.mlp.c_fc.'), ('.mlp.fc2.', '.mlp.c_proj.'),
+    ('.self_attn.out_proj.', '.attn.out_proj.')]
+
+def transformers_to_open_clip(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A transformers CLIPModel's state dict under open_clip's names: q, k and v projections concatenated into
+    `attn.in_proj_*`, the two projections transposed, `position_ids` buffers dropped; any other key is kept as it is
+    (a strict load then names it)."""
+    out, qkv = {}, {}
+    for key, value in state.items():
+        if key.endswith('embeddings.position_ids'): continue   # a buffer of older transformers, no weight
+        if key == 'text_projection.weight': out['text_projection'] = value.T.contiguous(); continue
+        if key == 'visual_projection.weight': out['visual.proj'] = value.T.contiguous(); continue
+        for old, new in _HF_RENAMES: key = key.replace(old, new)
+        found = re.fullmatch(r'(.*)\.self_attn\.([qkv])_proj\.(weight|bias)', key)
+        if found: qkv.setdefault((found[1], found[3]), {})[found[2]] = value
+        else: out[key] = value
+    for (block, kind), parts in qkv.items():
+        if set(parts) != {'q', 'k', 'v'}: raise SaftError(f"{block} holds the {kind} of the {' and '.join(sorted(parts))} projections only, not of q, k and v: is the file complete?")
+        out[f'{block}.attn.in_proj_{kind}'] = torch.cat([parts['q'], parts['k'], parts['v']])
+    return out
+
+def check_architecture(model_cfg: dict, arch: str, where) -> None:
+    "One sentence when the model `model_cfg` describes (read from `where`) is not the open_clip architecture `arch`."
+    expected = open_clip.get_model_config(arch)
+    if expected is None: raise ConfigError(f"The zoo entry of {where} names {arch!r}, which is not an open_clip architecture: name one of open_clip.list_models().")
+    expected_towers = {'vision_cfg': {'head_width': 64, **expected['vision_cfg']}, 'text_cfg': {'heads': 8, **expected['text_cfg']}}
+    for tower, want in expected_towers.items():
+        for key in ('image_size', 'patch_size', 'width', 'layers', 'head_width', 'context_length', 'vocab_size', 'heads'):
+            if key in want and key in model_cfg[tower] and want[key] != model_cfg[tower][key]:
+                raise SaftError(f"{where} holds a CLIP whose {tower} {key} is {model_cfg[tower][key]} where {arch}'s is {want[key]}: it is not a {arch}.")
+    if model_cfg['embed_dim'] != expected['embed_dim']:
+        raise SaftError(f"{where} holds a CLIP whose embedding has {model_cfg['embed_dim']} dimensions where {arch}'s has {expected['embed_dim']}: it is not a {arch}.")
+
+# %% ../nbs/03c_zoo.ipynb
+def _folder_files(folder: Path) -> tuple[Path, Path] | None:
+    "The config.json and weights of a copy of a transformers model in `folder` (None when it holds no config.json)."
+    if not (folder / HF_CONFIG).is_file(): return None
+    weights = next((folder / f for f in HF_WEIGHTS if (folder / f).is_file()), None)
+    if weights is None: raise MissingResourceError(f"{folder} has a {HF_CONFIG} but no weights ({' or '.join(HF_WEIGHTS)}): copy them next to it.")
+    return folder / HF_CONFIG, weights
+
+def _cached(repo: str, filenames) -> Path | None:
+    "The first of `filenames` that the Hugging Face cache holds for `repo`, without asking the network."
+    from huggingface_hub import try_to_load_from_cache
+    return next((Path(p) for f in filenames if isinstance(p := try_to_load_from_cache(repo, f, cache_dir=hub_cache_dir()), str)), None)
+
+def _download(repo: str) -> tuple[Path, Path]:
+    "config.json and the first of the weights files the hub has for `repo`, downloaded into the Hugging Face cache."
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+    config = Path(hf_hub_download(repo, HF_CONFIG))
+    for filename in HF_WEIGHTS:
+        try: return config, Path(hf_hub_download(repo, filename))
+        except EntryNotFoundError:
+            if filename == HF_WEIGHTS[-1]: raise
+
+def transformers_files(name: str, entry: dict, pretrained: str | None = None) -> tuple[Path, Path]:
+    """The config.json and weights of the transformers-format zoo model `name`: in the folder `pretrained`, else the zoo
+    folder, else the Hugging Face cache, else downloaded; one sentence saying what to download and where when none has them."""
+    repo, folder = entry['repo'], Path(pretrained) if pretrained is not None else zoo_dir() / name
+    found = _folder_files(folder)
+    if found: return found
+    if pretrained is not None:
+        raise MissingResourceError(f"pretrained for {name} is a copy of {repo}: a folder holding its {HF_CONFIG} and {HF_WEIGHTS[0]}, which {pretrained} is not.")
+    config, weights = _cached(repo, [HF_CONFIG]), _cached(repo, HF_WEIGHTS)
+    if config is not None and weights is not None: return config, weights   # offline machines stop here
+    from huggingface_hub.errors import EntryNotFoundError
+    try: return _download(repo)
+    except (OSError, ValueError, EntryNotFoundError) as e:   # not cached and no network, or no such file on the hub
+        raise MissingResourceError(
+            f"The weights of {name} ({entry['paper']}'s {entry['architecture']}, transformers format) are not on this machine: on a machine with "
+            f"a network run `hf download {repo}` and copy its cache folder models--{repo.replace('/', '--')} into {hub_cache_dir()}, or put its "
+            f"{HF_CONFIG} and {HF_WEIGHTS[0]} in {folder} (or pass that folder as pretrained: -p model {name} -p pretrained FOLDER).") from e
+
+def load_transformers_clip(name: str, entry: dict, files: tuple[Path, Path]) -> ClipModel:
+    "The open_clip model of the transformers CLIPModel in `files` (its config.json and weights), with `entry`'s normalization."
+    config_path, weights = files
+    try: config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError): raise SaftError(f"{config_path} is not JSON: download it again.") from None
+    if config.get('model_type') != 'clip':
+        raise SaftError(f"{config_path} describes a {config.get('model_type')!r} model, not a transformers CLIPModel ('clip'): is it {name}'s?")
+    model_cfg = transformers_model_config(config)
+    check_architecture(model_cfg, entry['architecture'], config_path)
+    state = transformers_to_open_clip(read_weights(weights))   # read before the model is built: nothing in the file runs
+    cm = _from_open_clip_config(model_cfg, {'mean': entry['mean'], 'std': entry['std']}, name)
+    try: cm.model.load_state_dict(state)
+    except RuntimeError as e:
+        raise SaftError(f"{weights} does not hold the CLIPModel its {HF_CONFIG} describes ({load_error_detail(e)}): download it again.") from e
+    check_finite(state, weights)
+    cm.source.update(weights=str(weights))
+    return cm
 
 # %% ../nbs/03c_zoo.ipynb
 def zoo_dir() -> Path:
     "Where downloaded zoo files are looked for: $SAFT_NB_ZOO, else ~/.cache/saft_nb/zoo (one folder per model)."
     return Path(os.environ.get('SAFT_NB_ZOO') or Path.home() / '.cache' / 'saft_nb' / 'zoo')
 
+_CHECKPOINT_SUFFIXES = ('.pt', '.pth', '.tar', '.bin', '.ckpt', '.safetensors')
+
+def _unnamed_file(folder: Path, name: str) -> Path | None:
+    "The one checkpoint file in `folder`, for a release that does not name its file (None when there is none)."
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in _CHECKPOINT_SUFFIXES) if folder.is_dir() else []
+    if len(files) > 1:
+        raise ConfigError(f"{folder} holds {len(files)} checkpoint files ({', '.join(p.name for p in files)}) and {name}'s release names none: "
+                          f"keep only its file there, or pass it as pretrained (-p model {name} -p pretrained FILE).")
+    return files[0] if files else None
+
 def zoo_file(name: str, entry: dict, pretrained: str | None = None) -> Path:
-    "The file of zoo model `name`: `pretrained` when given, else `<zoo_dir>/<name>/<file>`, with one sentence when it is missing."
+    """The file of zoo model `name`: `pretrained` when given, else `<zoo_dir>/<name>/<file>` (the folder's one checkpoint
+    file for a release that names none), with one sentence saying what to download and where when it is missing."""
     if pretrained is not None:
         if not Path(pretrained).is_file(): raise MissingResourceError(f"Weights file {pretrained} for {name} does not exist.")
         return Path(pretrained)
-    path = zoo_dir() / name / entry['file']
-    if path.is_file(): return path
+    folder = zoo_dir() / name
+    path = folder / entry['file'] if entry['file'] else _unnamed_file(folder, name)
+    if path is not None and path.is_file(): return path
     if entry['url'] is None:
         raise MissingResourceError(f"{name} has no released weights ({entry['paper']} publishes none): pass the checkpoint its official code "
                                    f"wrote as pretrained (-p model {name} -p pretrained .../{entry['file']}).")
-    where = f"download {entry['file']} from the folder {entry['url']}" if 'drive.google.com/drive/folders' in entry['url'] else f"download {entry['url']}"
-    raise MissingResourceError(f"The weights of {name} ({entry['paper']}'s {entry['architecture']}) are not on this machine: {where} and put it at "
-                               f"{path} (or pass the file as pretrained: -p model {name} -p pretrained FILE).")
+    if not entry['file']: what, where = f"download its {entry['architecture']} checkpoint from {entry['url']} (the release does not name the file)", f"in {folder}/"
+    elif 'drive.google.com/drive/folders' in entry['url']: what, where = f"download {entry['file']} from the folder {entry['url']}", f"at {path}"
+    else: what, where = f"download {entry['url']}" + (f" (as {entry['file']})" if not entry['url'].endswith(entry['file']) else ''), f"at {path}"
+    raise MissingResourceError(f"The weights of {name} ({entry['paper']}'s {entry['architecture']}) are not on this machine: {what} and put it "
+                               f"{where} (or pass the file as pretrained: -p model {name} -p pretrained FILE).")
+
+def zoo_weights_file(name: str, entry: dict, pretrained: str | None = None) -> Path | None:
+    """The local file zoo model `name`'s weights are read from (`pretrained`'s, else the zoo folder's); None where they
+    come from the Hugging Face cache or the network, or are missing (loading says why)."""
+    if entry['layout'] == 'open_clip-hub':
+        try: return None if pretrained is None else hub_files(f'local-dir:{pretrained}')[1]
+        except MissingResourceError: return None
+    if entry['layout'] == TRANSFORMERS_LAYOUT:
+        try: found = _folder_files(Path(pretrained) if pretrained is not None else zoo_dir() / name)
+        except MissingResourceError: return None
+        return found[1] if found else None
+    if pretrained is not None: return Path(pretrained)
+    if entry['file']: return zoo_dir() / name / entry['file']
+    try: return _unnamed_file(zoo_dir() / name, name)
+    except ConfigError: return None
 
 # %% ../nbs/03c_zoo.ipynb
 def zoo_hash_record() -> Path:
@@ -166,6 +336,11 @@ def load_zoo_model(name: str, pretrained: str | None = None, entries: dict | Non
         weights = files[1]
         checked = verify_zoo_file(name, entry, weights, trust_unverified, record=False)
         cm = load_hub(hub, files)   # records its weights file
+    elif entry['layout'] == TRANSFORMERS_LAYOUT:   # both towers are the release's
+        files = transformers_files(name, entry, pretrained)
+        weights = files[1]
+        checked = verify_zoo_file(name, entry, weights, trust_unverified, record=False)
+        cm = load_transformers_clip(name, entry, files)
     else:
         path = weights = zoo_file(name, entry, pretrained)
         checked = verify_zoo_file(name, entry, path, trust_unverified, record=False)

@@ -6,7 +6,7 @@ on disk with a few 64 px images. The user's commands then run unchanged: papermi
 with `model`, `pretrained`, `dataset`, `root`; evaluate.ipynb evaluates the run folder; saft-train does the same
 from the command line. The checks read what a user reads: config.json, the results rows, the error sentences.
 """
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 
 import numpy as np
 import pandas as pd
@@ -127,7 +127,7 @@ def test_a_papers_recipe_and_protocol_on_the_same_files(real):
     assert config['method_options'] == {'descriptions': str(descriptions), 'descriptions_partial': True, 'k': 5, 'too_few': 'template',
                                         'alpha': 0.08, 'beta': 0.05}
     assert config['sources']['pretrained'] == 'given' and 'config.py' in config['sources']['lr']
-    assert config['resolved']['preprocess'] == '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px'
+    assert config['resolved']['preprocess'] == '64 px Resize(256) + CenterCrop(224) (bilinear) before the attack, perturbed at 224 px'
     assert config['resolved']['prompts'] == ['This is a photo of a {}']
     assert (pd.read_csv(run / 'test.csv').perturbation == config['resolved']['preprocess']).all()
 
@@ -138,8 +138,9 @@ def test_a_papers_recipe_and_protocol_on_the_same_files(real):
     assert set(rows[rows.attack == 'pgd'].step_size) == {1.0} and set(rows[rows.requested == 'autoattack'].target) == {'apgd-ce+apgd-dlr'} and set(rows[rows.requested == 'autoattack'].attack) == {'apgd-ce+apgd-dlr, 2 iterations'}
     assert dict(zip(rows.dataset, rows.prompts)) == {'eurosat': 'A centered satellite photo of {}.', 'tinyimagenet': 'This is a photo of a {}'}
     assert dict(zip(rows.dataset, rows.preprocess)) == {
-        'eurosat': '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px',
-        'tinyimagenet': '64 px Resize(256) + CenterCrop(224) before the attack, perturbed at 224 px'}
+        'eurosat': '64 px Resize(256) + CenterCrop(224) (bilinear) before the attack, perturbed at 224 px',
+        'tinyimagenet': '64 px Resize(256) + CenterCrop(224) (bilinear) before the attack, perturbed at 224 px'}
+    assert dict(zip(rows.dataset, rows.class_names)) == {'eurosat': 'official-eurosat', 'tinyimagenet': 'registry'}
 
 
 @pytest.mark.rehearsal   # about 6 minutes on 2 cores alone, 2 when the first test of this file trained the run
@@ -249,3 +250,120 @@ def test_the_zoo_and_the_leaderboard_on_released_layouts(real, hub_cache, monkey
         execute(tmp, 'leaderboard.ipynb', models=f'{run},tecoa-paper-vitb32', protocol='tga-zsr', root=str(root),
                 datasets='eurosat', attacks='pgd', steps=2, n=4, out=str(tmp / 'board-2'))
     assert not (tmp / 'board-2').exists()
+
+
+def _as_transformers(state):
+    "An open_clip CLIP's state dict under transformers' CLIPModel names, as LEAF's conversion/convert_2.py writes it."
+    out = {'logit_scale': state['logit_scale'], 'text_projection.weight': state['text_projection'].T,
+           'visual_projection.weight': state['visual.proj'].T,
+           'text_model.embeddings.token_embedding.weight': state['token_embedding.weight'],
+           'text_model.embeddings.position_embedding.weight': state['positional_embedding'],
+           'vision_model.embeddings.class_embedding': state['visual.class_embedding'],
+           'vision_model.embeddings.patch_embedding.weight': state['visual.conv1.weight'],
+           'vision_model.embeddings.position_embedding.weight': state['visual.positional_embedding']}
+    for ours, theirs in (('ln_final', 'text_model.final_layer_norm'), ('visual.ln_pre', 'vision_model.pre_layrnorm'),
+                         ('visual.ln_post', 'vision_model.post_layernorm')):
+        for p in ('weight', 'bias'): out[f'{theirs}.{p}'] = state[f'{ours}.{p}']
+    for ours, theirs in (('transformer.resblocks', 'text_model.encoder.layers'), ('visual.transformer.resblocks', 'vision_model.encoder.layers')):
+        for i in range(12):
+            for p in ('weight', 'bias'):
+                for a, b in (('ln_1', 'layer_norm1'), ('ln_2', 'layer_norm2'), ('mlp.c_fc', 'mlp.fc1'), ('mlp.c_proj', 'mlp.fc2'),
+                             ('attn.out_proj', 'self_attn.out_proj')):
+                    out[f'{theirs}.{i}.{b}.{p}'] = state[f'{ours}.{i}.{a}.{p}']
+                for name, part in zip('qkv', state[f'{ours}.{i}.attn.in_proj_{p}'].chunk(3)): out[f'{theirs}.{i}.self_attn.{name}_proj.{p}'] = part
+    return {k: v.contiguous() for k, v in out.items()}
+
+
+@pytest.mark.rehearsal   # about 2 minutes on 2 cores: `python -m pytest -m rehearsal` runs it, not every test run
+def test_the_newer_releases_layouts_on_files_laid_out_as_released(real, hub_cache, monkeypatch):
+    """AdvFLYP's file (its partial_state_dict) under its zoo name in the leaderboard; a ViT-B-32 in transformers' CLIPModel
+    format in the Hugging Face cache, as LEAF releases its models; and the issue's ViT-L-14 names, offline without their files."""
+    import open_clip, torch
+    from safetensors.torch import save_file
+    from saft_nb.loading import load_model
+    from saft_nb.core import MissingResourceError, file_sha256
+    from saft_nb.zoo import load_zoo_model
+    weights, root, tmp = real
+    cache, zoo = hub_cache
+    for name, value in (('HF_HUB_CACHE', str(cache)), ('HF_HUB_OFFLINE', '1'), ('SAFT_NB_ZOO', str(zoo))): monkeypatch.setenv(name, value)
+    import huggingface_hub.constants as hf_constants   # this process read the variables at import: the kernels read them anew
+    monkeypatch.setattr(hf_constants, 'HF_HUB_CACHE', str(cache)); monkeypatch.setattr(hf_constants, 'HF_HUB_OFFLINE', True)
+    state = torch.load(weights)
+    # AdvFLYP: the trainable parameters under their whole-CLIP names, next to the prompters, epoch and optimizer
+    tuned = open_clip.create_model('ViT-B-32', force_quick_gelu=True).visual.state_dict()
+    (zoo / 'advflyp-vitb32').mkdir()
+    torch.save({'epoch': 4, 'state_dict': {}, 'add_prompter': {}, 'partial_state_dict': {f'visual.{k}': v for k, v in tuned.items()},
+                'best_acc1': 24.5, 'optimizer': {'state': {}, 'param_groups': []}}, zoo / 'advflyp-vitb32' / 'AdvFLYP_full_checkpoint.pth.tar')
+    adv, base = load_model('advflyp-vitb32'), load_model('ViT-B-32', 'openai')
+    x = torch.rand(1, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(adv.model.encode_text(adv.tokenize(['a goldfish'])), base.model.encode_text(base.tokenize(['a goldfish'])))
+        reference = open_clip.create_model('ViT-B-32', force_quick_gelu=True); reference.visual.load_state_dict(tuned)
+        assert (adv.model.encode_image(x) - reference.encode_image(x)).abs().max() < 1e-4
+    # a transformers CLIPModel in the Hugging Face cache: both towers are the file's, QuickGELU from its config.json's defaults
+    snapshot = cache / 'models--org--leaf-vitb32' / 'snapshots' / ('0' * 40)
+    snapshot.mkdir(parents=True); (snapshot.parents[1] / 'refs').mkdir(); (snapshot.parents[1] / 'refs' / 'main').write_text('0' * 40)
+    (snapshot / 'config.json').write_text(json.dumps({'model_type': 'clip', 'projection_dim': 512,   # an older config.json: defaults left out
+        'text_config': {'hidden_size': 512, 'intermediate_size': 2048, 'num_attention_heads': 8, 'num_hidden_layers': 12},
+        'vision_config': {'hidden_size': 768, 'intermediate_size': 3072, 'num_attention_heads': 12, 'num_hidden_layers': 12, 'patch_size': 32}}))
+    blob = snapshot.parents[1] / 'blobs' / 'weights'; blob.parent.mkdir()   # as huggingface_hub keeps it: a link to a blob named by its SHA-256
+    save_file(_as_transformers(state), str(blob))
+    blob = blob.rename(blob.with_name(file_sha256(blob))); (snapshot / 'model.safetensors').symlink_to(blob)
+    entry = {'paper': 'LEAF', 'method': 'leaf', 'architecture': 'ViT-B-32', 'base': 'openai', 'train_eps': 2, 'train_data': 'ImageNet',
+             'towers': 'image and text', 'layout': 'transformers-clip', 'repo': 'org/leaf-vitb32', 'url': 'https://huggingface.co/org/leaf-vitb32',
+             'mean': list(open_clip.OPENAI_DATASET_MEAN), 'std': list(open_clip.OPENAI_DATASET_STD), 'license': 'unknown', 'source': 'here'}
+    leaf = load_zoo_model('leaf-vitb32', entries={'leaf-vitb32': entry})
+    reference = open_clip.create_model('ViT-B-32', force_quick_gelu=True); reference.load_state_dict(state)
+    with torch.no_grad():
+        assert (leaf.model.encode_image(x) - reference.encode_image(x)).abs().max() < 1e-4
+        assert (leaf.model.encode_text(leaf.tokenize(['a goldfish'])) - reference.encode_text(open_clip.tokenize(['a goldfish']))).abs().max() < 1e-4
+    assert leaf.source['quick_gelu'] and leaf.source['verified'] == 'sha256 matches the Hugging Face hub (its cache blob name)'
+    # the leaderboard ranks the newer release by its zoo name, from its file in the zoo folder
+    out = tmp / 'board-new'
+    execute(tmp, 'leaderboard.ipynb', models='advflyp-vitb32,ViT-B-32/openai', protocol='tga-zsr', root=str(root),
+            datasets='eurosat', attacks='pgd', steps=2, n=4, out=str(out))
+    board = pd.read_csv(out / 'leaderboard.csv', index_col='model')
+    board.index = board.index.str.removesuffix(' ⚑')
+    assert dict(board.method) == {'advflyp-vitb32': 'advflyp', 'ViT-B-32/openai': 'none'}
+    rows = pd.read_csv(out / 'rows.csv')
+    assert set(rows[rows.model == 'advflyp-vitb32'].checkpoint) == {str(zoo / 'advflyp-vitb32' / 'AdvFLYP_full_checkpoint.pth.tar')}
+    # the issue's names resolve to the zoo: offline without their files, each says what to download and where
+    empty = tmp / 'empty-zoo-new'
+    monkeypatch.setenv('SAFT_NB_ZOO', str(empty))
+    with pytest.raises(pm.PapermillExecutionError, match=f'download https://huggingface.co/hossainzarif19/SimCLIP/resolve/main/simclip4.pt and put it at {empty}/sim-clip4-vitl14/simclip4.pt'):
+        execute(tmp, 'leaderboard.ipynb', models='sim-clip4-vitl14,qt-aft4-vitl14,fare4-vitl14', protocol='tga-zsr', root=str(root),
+                datasets='eurosat', attacks='pgd', steps=2, n=4, out=str(tmp / 'board-3'))
+    assert not (tmp / 'board-3').exists()
+    for name, sentence in (('qt-aft4-vitl14', f'download its ViT-L-14 checkpoint from https://huggingface.co/futakw/clip-qt-aft (the release does not name the file) and put it in {empty}/qt-aft4-vitl14/'),
+                           ('fare4-vitl14', 'hf download chs20/fare4-clip')):
+        with pytest.raises(MissingResourceError, match=re.escape(sentence)): load_model(name)
+
+
+def test_transformers_format_converts_to_what_transformers_computes(tmp_path, monkeypatch):
+    "A tiny CLIPModel written by transformers' save_pretrained loads as a zoo model with the features transformers computes."
+    transformers = pytest.importorskip('transformers')
+    import open_clip, torch
+    from saft_nb.zoo import load_zoo_model, transformers_model_config
+    monkeypatch.setenv('SAFT_NB_ZOO', str(tmp_path / 'zoo'))
+    for act in ('quick_gelu', 'gelu'):
+        config = transformers.CLIPConfig(projection_dim=16, text_config=dict(hidden_size=32, intermediate_size=64, num_attention_heads=4,
+            num_hidden_layers=2, max_position_embeddings=16, hidden_act=act), vision_config=dict(hidden_size=32, intermediate_size=64,
+            num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8, hidden_act=act))
+        torch.manual_seed(0)
+        theirs = transformers.CLIPModel(config).eval()
+        theirs.save_pretrained(tmp_path / 'zoo' / f'tiny-{act}')
+        arch = tmp_path / f'tiny-{act}.json'   # the architecture the entry names, known to open_clip as the zoo's are
+        arch.write_text(json.dumps(transformers_model_config(json.loads((tmp_path / 'zoo' / f'tiny-{act}' / 'config.json').read_text()))))
+        open_clip.add_model_config(arch)
+        entry = {'paper': 'test', 'method': 'leaf', 'architecture': f'tiny-{act}', 'base': 'openai', 'train_eps': 2, 'train_data': 'none',
+                 'towers': 'image and text', 'layout': 'transformers-clip', 'repo': 'org/tiny', 'url': 'https://huggingface.co/org/tiny',
+                 'mean': [0.5] * 3, 'std': [0.25] * 3, 'license': 'unknown', 'source': 'here'}
+        ours = load_zoo_model(f'tiny-{act}', entries={f'tiny-{act}': entry}, trust_unverified=True)
+        images, ids = torch.rand(2, 3, 32, 32), ours.tokenize(['a goldfish', 'a tabby cat with stripes'])
+        with torch.no_grad():
+            image_features, text_features = theirs.get_image_features(pixel_values=images), theirs.get_text_features(input_ids=ids)
+            image_features = getattr(image_features, 'pooler_output', image_features)   # transformers 5 may return an output object
+            text_features = getattr(text_features, 'pooler_output', text_features)
+            assert (ours.model.encode_image(images) - image_features).abs().max() < 1e-4
+            assert (ours.model.encode_text(ids) - text_features).abs().max() < 1e-4
+        assert ours.source['quick_gelu'] == (act == 'quick_gelu') and ours.std == (0.25,) * 3
