@@ -16,7 +16,7 @@ __all__ = ['PACKAGE_DIR', 'DATA_DIR', 'WEIGHTS_DIR', 'PLUGIN_GROUP', 'PAPERMILL_
            'MissingResourceError', 'check_choice', 'check_number', 'seed_everything', 'resolve_device', 'write_error',
            'existing_ancestor', 'check_writable', 'atomic_write', 'load_json', 'save_json', 'new_run_dir', 'FolderLock',
            'file_sha256', 'load_plugins', 'loaded_plugins', 'plugin_sources', 'check_parameters', 'say',
-           'papermill_mode']
+           'papermill_mode', 'launched_by_papermill', 'duration', 'thread_count', 'set_threads']
 
 # %% ../nbs/00_core.ipynb
 class SaftError(Exception):
@@ -361,10 +361,53 @@ def say(message: str, show: bool = True) -> None:
 def _sentence_first(shell, etype, value, tb, tb_offset=None):
     "IPython's handler for a `SaftError`: its sentence in the terminal, and as the cell's whole traceback."
     sentence = f"{etype.__name__}: {value}"
-    say(sentence)
+    if os.environ.get('SAFT_NB_RUNNER') != '1': say(sentence)   # `saft-nb run` says it itself, as the run's last line
     shell._showtraceback(etype, value, [sentence])
 
 def papermill_mode(shell) -> None:
     "Route `say` to the terminal and show saft-nb errors as their sentence, in this IPython `shell`."
     _TERMINAL['on'] = True
     shell.set_custom_exc((SaftError,), _sentence_first)
+
+# %% ../nbs/00_core.ipynb
+def launched_by_papermill(environ=os.environ, parent_command: list[str] | None = None) -> bool:
+    """Whether this kernel was started by papermill: `SAFT_NB_TERMINAL` (`1` or `0`) when set, else whether the parent
+    process's command line (`parent_command`; default: asked of the operating system) names papermill."""
+    if environ.get('SAFT_NB_TERMINAL') in ('0', '1'): return environ['SAFT_NB_TERMINAL'] == '1'
+    if parent_command is None:
+        import psutil
+        try: parent_command = psutil.Process().parent().cmdline()
+        except (psutil.Error, AttributeError): return False   # no parent left, or one we may not look at
+    return any('papermill' in Path(part).name for part in parent_command)
+
+def _terminal_for_papermill_kernels() -> None:
+    "At import: `papermill_mode` in a kernel papermill started, whether or not it injected parameters."
+    shell = sys.modules['IPython'].get_ipython() if 'IPython' in sys.modules else None
+    if type(shell).__name__ == 'ZMQInteractiveShell' and launched_by_papermill(): papermill_mode(shell)
+
+_terminal_for_papermill_kernels()
+
+# %% ../nbs/00_core.ipynb
+def duration(seconds: float) -> str:
+    "Seconds as a short duration for the terminal: 40 s, 12.5 min, 2.5 h ('?' when unknown)."
+    if seconds != seconds: return '?'
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+# %% ../nbs/00_core.ipynb
+def thread_count(environ=os.environ) -> tuple[int | None, str]:
+    """(threads, why) for this process: `$SAFT_NB_THREADS`; None to keep torch's own where `$OMP_NUM_THREADS` set it;
+    else the cores this process may use divided among the `$LOCAL_WORLD_SIZE` processes torchrun runs on this machine."""
+    if environ.get('SAFT_NB_THREADS'):
+        text = environ['SAFT_NB_THREADS']
+        if not text.isdigit() or int(text) < 1: raise ConfigError(f"SAFT_NB_THREADS must be a whole number of threads, at least 1, got {text!r}.")
+        return int(text), 'SAFT_NB_THREADS'
+    if environ.get('OMP_NUM_THREADS'): return None, 'OMP_NUM_THREADS'
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    local = int(environ.get('LOCAL_WORLD_SIZE', '1'))
+    return max(1, cores // local), f"{cores} cores" + (f" shared by {local} processes" if local > 1 else '')
+
+def set_threads(environ=os.environ) -> int:
+    "Set torch's threads for this process by `thread_count`; returns how many it uses."
+    threads, _ = thread_count(environ)
+    if threads is not None and threads != torch.get_num_threads(): torch.set_num_threads(threads)
+    return torch.get_num_threads()

@@ -23,19 +23,21 @@ from .attacks import (AA_COMPONENTS, MAX_EPS, AttackBudget, AttackRun, AttackTar
                              attack_mode, get_attack, image_outcomes)
 from .defenses import DefendedClassifier, defense_options, get_defense
 from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, atomic_write, check_choice, check_number,
-                          check_writable, file_sha256, load_json, loaded_plugins, new_run_dir, resolve_device, save_json, say)
-from .data import PERTURB_AT, images_and_labels, list_datasets, load_dataset, sample_subset
+                          check_writable, duration, file_sha256, load_json, loaded_plugins, new_run_dir, resolve_device, save_json, say, set_threads)
+from .data import INTERPOLATIONS, PERTURB_AT, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset, with_class_names
 from .descriptions import check_coverage, dataset_descriptions, descriptions_for
 from .models import EMBEDDED_NAME, ZeroShotClassifier
 from .loading import check_model_path, load_for_evaluation, model_spec, unfinished_training
+from .preflight import dataset_problem, dry_run_report, weights_problem
 from .card import write_card
 from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_dataset_keys, check_prompts,
                              load_extensions, per_dataset)
 
 # %% auto 0
 __all__ = ['OUTCOMES', 'suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'evaluate', 'sample_images',
-           'RowPlan', 'row_plans', 'measure_row', 'forward_checks', 'evaluate_images', 'rows_from_outcomes',
-           'EvalProcesses', 'save_results', 'load_results', 'read_outcomes', 'merge_evaluations', 'cli', 'main']
+           'RowPlan', 'row_plans', 'measure_row', 'forward_checks', 'evaluate_images', 'evaluation_passes',
+           'seconds_per_pass', 'EvalClock', 'rows_from_outcomes', 'EvalProcesses', 'save_results', 'load_results',
+           'read_outcomes', 'merge_evaluations', 'dry_run', 'cli', 'main']
 
 # %% ../nbs/08_evaluation.ipynb
 def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.startswith('suite-')]
@@ -63,6 +65,8 @@ class EvalConfig(ResolvedConfig):
     prompts: str | dict | None = None      # 'templates' (each dataset's ensemble) or one template with {}, or per dataset
     perturb_at: str | dict | None = None   # 'native' or 'model' (resized before the attack), or per dataset
     crop: float | dict | None = None       # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224)), or per dataset
+    class_names: str | dict | None = None  # the class names in the prompts: 'registry' or a list of saft_nb/data/classnames/, or per dataset
+    interpolation: str | None = None       # how images of mixed sizes are resized: 'bicubic' or 'bilinear' (both antialiased)
     root: str | None = None                # folder of the real datasets
     descriptions: str | None = None        # description file for the ensemble attack on real datasets
     device: str | None = None              # 'auto', 'cpu', 'cuda' or 'cuda:N'
@@ -111,12 +115,14 @@ def _check(self: EvalConfig) -> EvalConfig:
     check_number('seed', self.seed, lo=0, integer=True); check_choice('norm', self.norm, ['linf', 'l2'])
     check_choice('split', self.split, ['test', 'val'])
     if self.n == 'all': self.n = None
-    for name in ('n', 'prompts', 'perturb_at', 'crop'): check_dataset_keys(getattr(self, name), known, name)
+    for name in ('n', 'prompts', 'perturb_at', 'crop', 'class_names'): check_dataset_keys(getattr(self, name), known, name)
+    check_choice('interpolation', self.interpolation, INTERPOLATIONS)
     for d in self.datasets:   # per-dataset settings: a value, or {'default': v, dataset: v}
         n, prompt = per_dataset(self.n, d), per_dataset(self.prompts, d)
         if n is not None: check_number('n', n, lo=1, integer=True)
         check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
         if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
+        with_class_names(get_spec(d), per_dataset(self.class_names, d))   # a list of another dataset, or of another length: an error now
         check_prompts(prompt, d)
     if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
     if self.defense is None:
@@ -136,7 +142,7 @@ def _check(self: EvalConfig) -> EvalConfig:
 def _test_sample(name: str, cfg: EvalConfig, image_size: int):
     "The split of `name` the config evaluates ('test' or 'val') and the seeded stratified sample of it (no image decoded yet)."
     ds = load_dataset(name, cfg.split, root=cfg.root, image_size=image_size, perturb_at=per_dataset(cfg.perturb_at, name),
-                      crop=per_dataset(cfg.crop, name))
+                      crop=per_dataset(cfg.crop, name), class_names=per_dataset(cfg.class_names, name), interpolation=cfg.interpolation)
     return ds, sample_subset(ds, per_dataset(cfg.n, name), cfg.seed)
 
 def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model: dict | None = None,
@@ -152,6 +158,7 @@ def _write_results(folder: Path, df: pd.DataFrame, config, complete: bool, model
     sources = [getattr(c, 'sources', None) for c in config] if isinstance(config, (list, tuple)) else getattr(config, 'sources', None)
     save_json({'config': configs, 'sources': sources, 'model': model, 'plugins': loaded_plugins(), 'complete': complete, 'skipped': df.attrs.get('skipped', []),
                'outcomes': OUTCOMES if outcomes is not None else None, 'checks': checks or {}, 'processes': world,
+               'threads': torch.get_num_threads(),
                'rows': df.to_dict(orient='records')}, folder / 'results.json')
 
 _COUNTS = ('dataset', 'attack', 'eps', 'accuracy', 'correct', 'n')   # what every row must hold to be checked and compared
@@ -184,7 +191,8 @@ def _read_record(path: Path) -> dict:
 # %% ../nbs/08_evaluation.ipynb
 # where the computation and the data are, and whether unverified zoo weights were allowed (the weights' hash is compared)
 _MACHINE_SETTINGS = ('device', 'root', 'trust_unverified', 'batch_size')   # outcomes do not depend on the batch size
-_ADDED_SETTINGS = {'descriptions_partial': False, 'defense': None, 'defense_options': None, 'eot': None}   # fields newer than some results.json: the value those ran with
+_ADDED_SETTINGS = {'descriptions_partial': False, 'defense': None, 'defense_options': None, 'eot': None,
+                   'class_names': 'registry', 'interpolation': 'bicubic'}   # fields newer than some results.json: the value those ran with
 
 def _machine_settings(cfg: EvalConfig) -> tuple:
     "The settings outcomes do not depend on; the batch size does under a defense whose logits depend on the batch (CLIPure's batch gradient norm)."
@@ -287,6 +295,7 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     model in the rows instead of its own name. An unfinished training run is evaluated with a warning, its rows
     saying `finished=False`. Under `torchrun`, the processes share each dataset's images (see `EvalProcesses`)."""
     cfg = (config or EvalConfig()).validate()
+    set_threads()   # the cores this process may use, shared with torchrun's other processes here
     procs = EvalProcesses()
     device = resolve_device(cfg.device)
     if device.type == 'cuda' and 'LOCAL_RANK' in os.environ: device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
@@ -336,7 +345,7 @@ def _row_base(info: dict, cfg: EvalConfig, name: str, ds, sample, cm, templates)
             'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
             'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
             'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
-            'trust_unverified': cfg.trust_unverified, 'mode': cfg.mode, 'defense': cfg.defense or '', 'evaluation': '', 'attacked': '',
+            'class_names': per_dataset(cfg.class_names, name), 'trust_unverified': cfg.trust_unverified, 'mode': cfg.mode, 'defense': cfg.defense or '', 'evaluation': '', 'attacked': '',
             'defense_options': json.dumps(cfg.defense_options, sort_keys=True) if cfg.defense else '', 'eot': cfg.eot if cfg.defense else None}
 
 # %% ../nbs/08_evaluation.ipynb
@@ -479,6 +488,39 @@ def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descr
     return _canonical(pd.concat(frames, ignore_index=True)), runs, skipped, checks
 
 # %% ../nbs/08_evaluation.ipynb
+def evaluation_passes(cfg: EvalConfig, n_classes: int) -> float:
+    """Forward passes of the image tower per image to evaluate it under `cfg` on a dataset of `n_classes` classes: the
+    clean pass and every attack at every epsilon, before early stops; with a defense, its own passes for each of the
+    as-published and adaptive attacks' `eot` draws."""
+    budget, passes = _budget(cfg), 1.0
+    for attack in cfg.attacks: passes += len(cfg.epsilons_of(attack)) * get_attack(attack).passes(budget, n_classes)
+    if cfg.defense: passes *= get_defense(cfg.defense).forward_passes * (1 + (cfg.eot or 1))
+    return passes
+
+def seconds_per_pass(clf, x: torch.Tensor, batch_size: int) -> float:
+    "Seconds per image of one forward pass of `clf` on (up to `batch_size` of) the images `x`, timed after one warm-up pass."
+    xb = x[:batch_size].to(clf.cm.device)
+    with torch.no_grad():
+        clf(xb); start = time.perf_counter(); clf(xb)
+    return (time.perf_counter() - start) / len(xb)
+
+class EvalClock:
+    "The work of one evaluation in forward passes per dataset, and what is left of it, said in words."
+    def __init__(self, passes: dict[str, float], seconds_per_pass: float):
+        self.passes, self.rate, self.start, self.datasets_done = dict(passes), seconds_per_pass, time.monotonic(), []
+    @property
+    def total(self) -> float: return sum(self.passes.values())
+    def plan(self) -> str:
+        return f"about {duration(self.total * self.rate)} on this machine (at most; {1e3 * self.rate:.2f} ms per image and forward pass, measured)"
+    def finished(self, dataset: str) -> str:
+        "Mark `dataset` done; the progress line: datasets done, time spent, and the time left at the rate reached so far."
+        self.datasets_done.append(dataset)
+        done, elapsed = sum(self.passes[d] for d in self.datasets_done), time.monotonic() - self.start
+        left = (self.total - done) * (elapsed / done if done else self.rate)
+        return (f"{len(self.datasets_done)} of {len(self.passes)} datasets done in {duration(elapsed)}" +
+                (f", about {duration(left)} left" if len(self.datasets_done) < len(self.passes) else ''))
+
+# %% ../nbs/08_evaluation.ipynb
 _KEY = ['dataset', 'attack', 'eps', 'target']   # what names one row's images in the outcomes
 
 def rows_from_outcomes(outcomes: pd.DataFrame, runs: list[dict], base: dict, precision: str) -> list[dict]:
@@ -548,6 +590,14 @@ def _canonical(outcomes: pd.DataFrame) -> pd.DataFrame:
     return outcomes.sort_values(_KEY + ['image'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/08_evaluation.ipynb
+def _clock(cm, cfg: EvalConfig, tests: dict, world: int) -> EvalClock | None:
+    "The work left in `tests` (name: (dataset, sample)) for one of `world` processes, timed on one batch of the first."
+    if not tests: return None
+    first, (ds, sample) = next(iter(tests.items()))
+    x, _ = images_and_labels(Subset(ds, sample_images(ds, sample)[:cfg.batch_size]))   # the batch the attacks run at: its cost per image
+    rate = seconds_per_pass(ZeroShotClassifier.from_dataset(cm, ds.spec, templates=cfg.templates(first, ds.spec)), x, len(x))
+    return EvalClock({n: len(sample_images(d, s)) / world * evaluation_passes(cfg, len(d.spec.classnames)) for n, (d, s) in tests.items()}, rate)
+
 def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: dict, folder, done: pd.DataFrame,
                        evaluated: dict, progress: bool, procs: EvalProcesses, original=None) -> tuple[list[dict], list[str]]:
     """The rows of every dataset in `tests` not already `done`, each dataset's rows, outcomes and checks written to
@@ -558,6 +608,8 @@ def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: d
     say(f"{info['model']}: " + (f"results in {folder}" if folder is not None else 'evaluating') +
         (f" over {procs.world} processes" if procs.world > 1 else '') +
         (f" ({len(finished)} of {len(tests)} datasets already evaluated: {', '.join(sorted(finished))})" if finished else ''), progress and procs.main)
+    clock = _clock(cm, cfg, {n: t for n, t in tests.items() if n not in finished}, procs.world)
+    if clock is not None: say(f"{info['model']}: {len(clock.passes)} datasets to evaluate; {clock.plan()}", progress and procs.main)
     for name, (ds, sample) in tests.items():
         if name in finished: continue
         images = procs.shard(sample_images(ds, sample), name)
@@ -581,6 +633,7 @@ def _evaluate_datasets(cm, info: dict, cfg: EvalConfig, tests: dict, ensemble: d
                                outcomes=outcomes, checks=checks, world=procs.world)
                 if shard is not None:   # merged into outcomes.parquet
                     for path in (folder / 'shards').glob(f'{_safe_name(name)}.rank*-of-{procs.world}.*'): path.unlink()
+            say(f"{info['model']}: {clock.finished(name)}", progress)
     rows, skipped = procs.broadcast((rows, skipped))
     return rows, skipped
 
@@ -653,6 +706,19 @@ def merge_evaluations(folders, out, name: str = 'merged') -> Path:
     return folder
 
 # %% ../nbs/08_evaluation.ipynb
+def dry_run(model: str, config: EvalConfig, pretrained: str | None = None, as_json: bool = False) -> str:
+    """What evaluating `model` (with `pretrained`) under `config` would run, checked before any GPU time: every resolved
+    value with its source, then what is missing on this machine (the weights, each dataset under `root`, the
+    description file), as lines for a person, or `as_json` ({field: {value, source}}, plus 'missing': [sentences])."""
+    explained = config.explain()
+    value = {name: entry['value'] for name, entry in explained.items()}
+    problems = [weights_problem(model, pretrained)] + [dataset_problem(d, value['root']) for d in value['datasets']]
+    if value['descriptions'] is not None and not Path(value['descriptions']).expanduser().is_file():
+        problems.append(f"The description file {value['descriptions']} does not exist.")
+    problems = [p for p in problems if p]
+    if as_json: return json.dumps({**explained, 'missing': problems}, indent=1)
+    return dry_run_report(explained, problems, 'evaluation')
+
 def _cli_parser() -> OptionParser:
     "`saft-evaluate`'s options: the model, one per `EvalConfig` field (its comment as the help), plugins and datasets, where the results go."
     parser = OptionParser(prog='saft-evaluate', description='Zero-shot clean and robust accuracy of a model (saft-nb).')
@@ -663,7 +729,8 @@ def _cli_parser() -> OptionParser:
     parser.add_argument('--name', default='eval', help="the results folder's name (an unfinished one of the same model and config is continued)")
     parser.add_argument('--label', default=None, help="the model's name in the rows (default: its own)")
     parser.add_argument('--reuse', action='store_true', help='read a finished results folder of the same model and config instead of evaluating again')
-    parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
+    parser.add_argument('--dry-run', nargs='?', const='report', default=None, choices=['report', 'json'],
+                        help="print every resolved value with its source and what is missing on this machine, and exit ('json': as JSON)")
     return parser
 
 def cli(argv: list[str] | None = None) -> Path | None:
@@ -674,7 +741,7 @@ def cli(argv: list[str] | None = None) -> Path | None:
     model, dry, extensions = args.pop('model'), args.pop('dry_run'), {k: args.pop(k) for k in PLUGIN_PARAMETERS}
     try:
         load_extensions(**extensions)   # first: a plugin's attack or dataset is then a known name
-        if dry: print(json.dumps(EvalConfig(**args).explain(), indent=1)); return None
+        if dry: print(dry_run(model, EvalConfig(**args), where['pretrained'], as_json=dry == 'json')); return None
         folder = evaluate(model, EvalConfig(**args), **where).attrs['folder']
     except SaftError as e: sys.exit(f"error: {e}")
     if int(os.environ.get('RANK', '0')) == 0: print(folder)

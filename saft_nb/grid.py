@@ -176,7 +176,7 @@ def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
     """One job of `run_grid`, in a worker process, a submitted job or this one: train `job['method']` with `job['seed']` into
     `job['run']` unless it is finished there, evaluate the run (for the method none, the base model) under every
     config of `job['protocol']`, and record the seconds this call spent in the folder's `timing.json`."""
-    if job['threads']: torch.set_num_threads(job['threads'])
+    if job['threads']: os.environ['SAFT_NB_THREADS'] = str(job['threads'])   # what train and evaluate set: this worker's share
     _enter_job(job)
     run, method, seed = Path(job['run']), job['method'], job['seed']
     run.mkdir(parents=True, exist_ok=True)

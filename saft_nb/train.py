@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_training.ipynb 2
 from __future__ import annotations
-import json, math, os, shutil, sys, time, warnings
+import copy, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +21,11 @@ from .attacks import AttackConfig, default_step, pgd, random_start, robust_accur
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
 from .core import (FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor,
-                          loaded_plugins, say)
-from .data import (PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset,
-                          sample_subset, spec_of)
+                          duration, loaded_plugins, say, set_threads)
+from .data import (INTERPOLATIONS, PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset,
+                          sample_subset, spec_of, with_class_names)
 from .methods import METHODS, MethodContext, get_method, method_names
+from .preflight import dataset_problem, dry_run_report, method_problem, weights_problem
 from .loading import load_model
 from .models import ClipModel, ZeroShotClassifier, load_error_detail, read_torch_file, save_clip
 from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_prompts, load_extensions,
@@ -35,7 +36,7 @@ __all__ = ['SCHEDULES', 'TrainConfig', 'config_parameters', 'validate_model', 'p
            'check_run_method', 'train', 'dry_run', 'cli', 'main']
 
 # %% ../nbs/07_training.ipynb
-SCHEDULES = ('cosine', 'constant')
+SCHEDULES = ('cosine', 'constant', 'timm-cosine')
 # a recipe value that belongs to another field's recipe value: taken only when that field is not given
 _COUPLED = {'pretrained': 'model', 'train_steps': 'epochs', 'epochs': 'train_steps'}
 
@@ -53,6 +54,8 @@ class TrainConfig(ResolvedConfig):
     perturb_at: str | None = None          # 'native' or 'model': where the training attack's perturbation lives
     crop: float | None = None              # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224))
     prompts: str | None = None             # 'templates' (the dataset's ensemble) or one template with {}
+    class_names: str | None = None         # the class names in the prompts: 'registry' (the dataset's) or a list of saft_nb/data/classnames/ (tecoa-imagenet)
+    interpolation: str | None = None       # resizing: 'bicubic' or 'bilinear' (torchvision's Resize on PIL images, the papers' code), antialiased
     epochs: int | None = None              # passes over the training set (None: the recipe's, else the method's)
     train_steps: int | None = None         # total optimizer steps instead of epochs (FARE: 20,000)
     batch_size: int | None = None          # images per optimizer step (over all GPUs under torchrun)
@@ -60,7 +63,7 @@ class TrainConfig(ResolvedConfig):
     lr: float | None = None                # peak learning rate, after warm-up
     weight_decay: float | None = None      # the optimizer's decoupled (AdamW) or L2 (SGD) weight decay
     momentum: float | None = None          # SGD only
-    schedule: str | None = None            # 'cosine' (to 0 at the last step) or 'constant', after the warm-up
+    schedule: str | None = None            # 'cosine' (to 0 at the last step) or 'constant', after the warm-up; 'timm-cosine': timm's CosineLRScheduler (AGFT)
     warmup_steps: int | None = None        # linear warm-up from 0 to lr
     grad_clip: float | None = None         # gradient-norm clipping; 0 disables it
     bf16: bool | None = None               # bf16 autocast for the training forward/backward and the training attack
@@ -69,6 +72,7 @@ class TrainConfig(ResolvedConfig):
     step_size: float | None = None         # training attack step, 1/255 units (None: the recipe's, else the method's scaled to eps)
     attack_momentum: float | None = None   # training attack momentum (0: plain PGD)
     random_start: bool | None = None       # start the training attack at a uniform point of the eps-ball
+    clip_start: bool | None = None         # clip that start to [0,1] (False: FARE's code; every step is clipped)
     train_n: int | None = None             # a seeded stratified sample of n training images (None: all)
     val_n: int | None = None               # validation images, a seeded stratified sample of the val split
     val_attack_steps: int | None = None    # validation: PGD at the training eps, on the val split
@@ -94,7 +98,7 @@ def templates(self: TrainConfig, spec) -> list[str]:
 def training_attack(self: TrainConfig) -> AttackConfig:
     "The training attack of this config: PGD in the method's norm, at `eps` with `attack_steps` of `step_size` (1/255 units)."
     return AttackConfig('pgd', self.build_method().attack.norm, self.eps, self.attack_steps, self.step_size,
-                        momentum=self.attack_momentum, random_init=self.random_start)
+                        momentum=self.attack_momentum, random_init=self.random_start, clip_start=self.clip_start)
 
 # %% ../nbs/07_training.ipynb
 @patch
@@ -132,7 +136,7 @@ def _check(self: TrainConfig) -> TrainConfig:
     wrong value raises a `ConfigError` naming the field and what it may be. `validate()` calls it on a copy."""
     self._resolve_if_changed()
     check_choice('optimizer', self.optimizer, ['sgd', 'adamw']); check_choice('schedule', self.schedule, SCHEDULES)
-    check_choice('perturb_at', self.perturb_at, PERTURB_AT)
+    check_choice('perturb_at', self.perturb_at, PERTURB_AT); check_choice('interpolation', self.interpolation, INTERPOLATIONS)
     if self.epochs is not None and self.train_steps is not None:
         raise ConfigError("Give epochs or train_steps, not both.")
     for name in ('epochs', 'train_steps'):
@@ -141,11 +145,11 @@ def _check(self: TrainConfig) -> TrainConfig:
     for name in ('warmup_steps', 'seed', 'num_workers'): check_number(name, getattr(self, name), lo=0, integer=True)
     check_number('lr', self.lr, lo=0, lo_open=True, hi=10); check_number('weight_decay', self.weight_decay, lo=0, hi=1)
     check_number('momentum', self.momentum, lo=0, hi=1); check_number('grad_clip', self.grad_clip, lo=0)
-    for name in ('bf16', 'random_start', 'skip_bad_images', 'trust_unverified'):
+    for name in ('bf16', 'random_start', 'clip_start', 'skip_bad_images', 'trust_unverified'):
         if not isinstance(getattr(self, name), bool): raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
     if self.train_n is not None: check_number('train_n', self.train_n, lo=1, integer=True)
     if self.crop is not None: check_number('crop', self.crop, lo=0, lo_open=True, hi=1)
-    for name in ('model', 'dataset', 'prompts', 'device'):
+    for name in ('model', 'dataset', 'prompts', 'class_names', 'device'):
         if not isinstance(getattr(self, name), str) or not getattr(self, name): raise ConfigError(f"{name} must be a name, got {getattr(self, name)!r}.")
     check_prompts(self.prompts)
     for name in ('pretrained', 'root'):
@@ -157,7 +161,8 @@ def _check(self: TrainConfig) -> TrainConfig:
         raise ConfigError(f"{self.model} needs weights: pass pretrained as one of its tags ({tags}), a local weights file, or 'random' "
                           f"for an untrained model" + (f" ({self.sources['pretrained'][len('not set: '):]})." if coupled else "."))
     self.training_attack().validate()
-    self.build_method().check(get_spec(self.dataset))
+    with_class_names(get_spec(self.dataset), self.class_names)   # a list of another dataset is refused before any GPU time
+    if not getattr(self, '_dry', False): self.build_method().check(get_spec(self.dataset))   # a dry run lists what is missing instead
     self._remember()
     return self
 
@@ -197,7 +202,12 @@ def _restore(state: dict, path: Path, cm, method, opt, sched) -> tuple[int, int,
                         f"method; delete it to train this run again from its first epoch, or start a new run.") from e
 
 def _schedule(step: int, warmup: int, total: int, schedule: str = 'cosine') -> float:
-    "Linear warm-up, then cosine decay to 0 at `total` steps, or constant."
+    """The learning rate's share at optimizer step `step` (0-based): linear warm-up, then cosine decay to 0 at `total`
+    steps, or constant. 'timm-cosine' is timm's `CosineLRScheduler(t_initial=total, warmup_t=warmup)` stepped at each
+    batch (AGFT): the warm-up starts at 0 and the cosine runs over all `total` steps, the warm-up's included."""
+    if schedule == 'timm-cosine':
+        if step < warmup: return step / warmup
+        return 0.5 * (1 + math.cos(math.pi * step / total)) if step < total else 0.0
     if step < warmup: return (step + 1) / warmup
     if schedule == 'constant': return 1.0
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
@@ -290,7 +300,7 @@ def adversarial_loss(method, ctx: MethodContext, loss_module, attack: AttackConf
     device = x.device.type
     x_adv = pgd(method.attack_objective(ctx, x, y), x, attack.eps01, attack.steps, attack.step01, attack.norm,
                 momentum=attack.momentum, track_best=False, model=ctx.student.model,
-                autocast_dtype=torch.bfloat16 if bf16 else None, start=start)
+                autocast_dtype=torch.bfloat16 if bf16 else None, start=start, clip_start=attack.clip_start)
     with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         return loss_module(x, x_adv, y)
 
@@ -335,12 +345,7 @@ class _Clock:
         "Time elapsed and, at the pace so far, left at `step`."
         elapsed = time.time() - self.begin
         left = elapsed / (step - self.start) * (self.total - step) if step > self.start else float('nan')
-        return f"{_duration(elapsed)} elapsed, about {_duration(left)} left"
-
-def _duration(seconds: float) -> str:
-    "Seconds as a short duration: 40 s, 12 min, 2.5 h ('?' when unknown)."
-    if seconds != seconds: return '?'
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+        return f"{duration(elapsed)} elapsed, about {duration(left)} left"
 
 # %% ../nbs/07_training.ipynb
 def _config_record(cfg: TrainConfig) -> dict:
@@ -392,7 +397,8 @@ def _check_disk(folder: Path, cm: ClipModel, optimizer: str) -> None:
 
 def _load_splits(cfg: TrainConfig, cm: ClipModel):
     "The training and validation sets (sampled as configured), and the unreadable images left out on purpose."
-    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, crop=cfg.crop, skip_bad_images=cfg.skip_bad_images)
+    where = dict(root=cfg.root, image_size=cm.image_size, perturb_at=cfg.perturb_at, crop=cfg.crop, skip_bad_images=cfg.skip_bad_images,
+                 class_names=cfg.class_names, interpolation=cfg.interpolation)
     try: full_train = load_dataset(cfg.dataset, 'train', **where)
     except MissingResourceError as e:
         if cfg.sources['dataset'] == 'given': raise
@@ -480,6 +486,7 @@ def train(config: TrainConfig,       # what to train, validated first
     weights, datasets, disk space) is checked before the folder is created. Returns the run folder."""
     if run_dir is not None: check_run_method(run_dir)   # a method from a plugin not loaded here: name the plugin's file
     cfg = config.validate()
+    set_threads()   # the cores this process may use, shared with torchrun's other processes here
     device, ddp = _devices(cfg)
     with _RunFolder(run_dir, out, ddp) as folder:
         folder.take()
@@ -568,7 +575,7 @@ def _train_epoch(loop: _Loop, epoch: int, clock: _Clock) -> None:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         # random starts drawn for the whole global batch, so N processes start where one process would
         gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + loop.step)
-        start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch))) if cfg.random_start else x
+        start = random_start(x, attack.eps01, attack.norm, gen, rows=(ddp.shard(batch)[1], len(batch)), clip=attack.clip_start) if cfg.random_start else x
         loss, logs = adversarial_loss(loop.method, loop.ctx, loop.loss_module, attack, x, y, start, cfg.bf16)
         if not ddp.all_finite(loss):
             raise SaftError(f"The loss became {loss.item()} at epoch {epoch + 1}, step {loop.step}; the last good checkpoint is "
@@ -577,10 +584,11 @@ def _train_epoch(loop: _Loop, epoch: int, clock: _Clock) -> None:
         loop.opt.zero_grad(set_to_none=True); loss.backward()
         if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(loop.params, cfg.grad_clip)
         loop.opt.step(); loop.sched.step(); loop.step += 1
-        if ddp.main and clock.due(): say(f"  step {loop.step}/{loop.total}, {clock.status(loop.step)}", show=False)
+        if ddp.main and (loop.step == clock.start + 5 or clock.due()):   # an estimate after 5 steps, then once a minute
+            say(f"  step {loop.step}/{loop.total}, {clock.status(loop.step)}", show=False)
         if ddp.main and (loop.step % 10 == 0 or loop.step == loop.total):
             _append_jsonl(loop.metrics_path, {'epoch': epoch + 1, 'step': loop.step, 'total_steps': loop.total, 'loss': loss.item(),
-                                              'lr': loop.sched.get_last_lr()[0], **logs})
+                                              'lr': loop.sched.get_last_lr()[0], 'threads': torch.get_num_threads(), **logs})
 
 # %% ../nbs/07_training.ipynb
 def _validate_and_checkpoint(loop: _Loop, epoch: int, x_val, y_val, clock: _Clock, on_epoch_end) -> None:
@@ -616,9 +624,17 @@ def _fit(cfg: TrainConfig, cm: ClipModel, train_set, val, state: dict | None, ru
     ddp.barrier()
 
 # %% ../nbs/07_training.ipynb
-def dry_run(config: TrainConfig) -> str:
-    "Every resolved value of `config` with its source, as JSON: what a run would train, checked before any GPU time."
-    return json.dumps(config.explain(), indent=1)
+def dry_run(config: TrainConfig, as_json: bool = False) -> str:
+    """What a run of `config` would train, checked before any GPU time: every resolved value with its source, then
+    what is missing on this machine (weights, dataset, the method's files; `saft_nb.preflight`), as lines for a
+    person, or `as_json` ({field: {value, source}}, plus 'missing': [sentences]) for a script."""
+    probe = copy.deepcopy(config); probe._dry = True   # the method's own check is reported with the others, not raised
+    explained = probe.explain()
+    value = {name: entry['value'] for name, entry in explained.items()}
+    problems = [p for p in (weights_problem(value['model'], value['pretrained']), dataset_problem(value['dataset'], value['root']),
+                            method_problem(value['method'], value['method_options'], value['dataset'])) if p]
+    if as_json: return json.dumps({**explained, 'missing': problems}, indent=1)
+    return dry_run_report(explained, problems, 'training run')
 
 def _cli_parser() -> OptionParser:
     "`saft-train`'s options: one per `TrainConfig` field (its comment as the help), plugins and datasets, where the run goes."
@@ -626,7 +642,8 @@ def _cli_parser() -> OptionParser:
     parser.add_argument('--out', default='runs', help='where a new run folder goes')
     parser.add_argument('--run-dir', default=None, help='an interrupted run folder to continue')
     parser.add_argument('--name', default=None, help="the new run folder's name (default: the method's)")
-    parser.add_argument('--dry-run', action='store_true', help='print every resolved value with its source (JSON) and exit')
+    parser.add_argument('--dry-run', nargs='?', const='report', default=None, choices=['report', 'json'],
+                        help="print every resolved value with its source and what is missing on this machine, and exit ('json': as JSON)")
     return parser
 
 # %% ../nbs/07_training.ipynb
@@ -639,7 +656,7 @@ def cli(argv: list[str] | None = None) -> Path | None:
     extensions = {k: args.pop(k) for k in PLUGIN_PARAMETERS}
     try:
         load_extensions(**extensions)   # first: a plugin's method or dataset is then a known name
-        if dry: print(dry_run(TrainConfig(**args))); return None
+        if dry: print(dry_run(TrainConfig(**args), as_json=dry == 'json')); return None
         run = train(TrainConfig(**args), **where)
     except SaftError as e: sys.exit(f"error: {e}")
     if int(os.environ.get('RANK', '0')) == 0: print(run)

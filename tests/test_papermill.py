@@ -113,23 +113,33 @@ def _printed(nb, streams=('stdout', 'stderr')) -> str:
     return ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if o.get('name') in streams)
 
 
-def test_dry_runs_show_every_value_with_its_source_and_write_nothing(tmp_path):
-    nb = execute(tmp_path, 'train.ipynb', recipe='saft', root=str(tmp_path / 'data'), eps=2, dry_run=True, out=str(tmp_path / 'runs'),
-                 method_options={'descriptions': '/data/saft/cupl.json'})
-    shown = json.loads(_printed(nb, ('stdout',)))
-    assert shown['dataset'] == {'value': 'tinyimagenet', 'source': 'recipe saft: tmlr-group/SAFT@db30aec config.py ~l.48'}
-    assert shown['eps'] == {'value': 2, 'source': 'given'} and shown['method_options']['value']['too_few'] == 'template'
-    assert shown['crop']['value'] == 0.875 and shown['method_options']['value']['descriptions'] == '/data/saft/cupl.json'
+def _report(text: str) -> tuple[dict, list[str]]:
+    "A dry run's report read back: {field: (value as shown, source)} and the sentences listed as missing."
+    values = {m[1]: (m[2], m[3]) for m in re.finditer(r'^  (\w+)\s+(.*?)  \((.*)\)$', text, re.M)}
+    return values, re.findall(r'^  - (.*)$', text, re.M)
+
+
+def test_dry_runs_show_every_value_with_its_source_and_what_is_missing_and_write_nothing(tmp_path):
+    nb = execute(tmp_path, 'train.ipynb', recipe='saft', root=str(tmp_path / 'data'), eps=2, dry_run=True, out=str(tmp_path / 'runs'))
+    shown, missing = _report(_printed(nb, ('stderr',)))   # said: in the terminal and the notebook
+    assert shown['dataset'] == ("'tinyimagenet'", 'recipe saft: tmlr-group/SAFT@db30aec config.py ~l.48')
+    assert shown['eps'] == ('2', 'given') and "'too_few': 'template'" in shown['method_options'][0] and shown['crop'][0] == '0.875'
+    assert [m.split(':')[0] for m in missing] == ['ViT-B-32/openai is not in the Hugging Face cache (timm/vit_base_patch32_clip_224.openai)',
+                                                  "Dataset 'tinyimagenet' is not under " + str(tmp_path / 'data'), 'SAFT needs class descriptions for tinyimagenet'], missing
     assert not (tmp_path / 'runs').exists() and not (tmp_path / 'data').exists()
     nb = execute(tmp_path, 'evaluate.ipynb', protocol='tga-zsr', dry_run=True, out=str(tmp_path / 'runs'))
-    shown = json.loads(_printed(nb, ('stdout',)))
-    assert shown['steps']['value'] == 100 and shown['aa_components']['value'] == ['apgd-ce', 'apgd-dlr'] and len(shown['datasets']['value']) == 16
+    shown, missing = _report(_printed(nb, ('stderr',)))
+    assert shown['steps'][0] == '100' and shown['aa_components'][0] == "['apgd-ce', 'apgd-dlr']" and shown['datasets'][0].count("'") == 32
+    assert len(missing) == 16 and all(m.startswith('Dataset ') for m in missing), missing   # the embedded model is here; no dataset is
     assert not (tmp_path / 'runs').exists()
     nb = execute(tmp_path, 'leaderboard.ipynb', models='fare2-vitl14,tecoa4-vitl14,runs/saft', protocol='fare', dry_run=True,
                  out=str(tmp_path / 'board'))
     printed = _printed(nb)
     assert printed.startswith('3 models: fare2-vitl14, tecoa4-vitl14, runs/saft\nranked by worst-case at eps 2/255 under protocol fare')
-    assert json.loads(printed[printed.index('{'):])['aa_components']['value'] == ['apgd-ce', 'apgd-t']
+    shown, missing = _report(printed)
+    assert shown['aa_components'][0] == "['apgd-ce', 'apgd-t']"
+    assert missing[:3] == ["fare2-vitl14's weights (hf-hub:chs20/fare2-clip) are not in the Hugging Face cache: open_clip downloads them on first use; "
+                           "offline, copy ~/.cache/huggingface from a machine that has them.", missing[1], 'Model file runs/saft does not exist.'], missing
     assert not (tmp_path / 'board').exists()
 
 
