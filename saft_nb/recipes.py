@@ -5,7 +5,7 @@
 # %% ../nbs/06b_recipes.ipynb 2
 from __future__ import annotations
 import argparse, copy, difflib, json, re
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 from fastcore.docments import docments
 
@@ -298,12 +298,17 @@ def add_config_options(parser: argparse.ArgumentParser, config_class) -> argpars
     """One option per field of the dataclass `config_class` (`--aa-steps` for `aa_steps`, its comment as the help, a
     switch for a bool field; `OPTION_ALIASES` adds a second name), then `--plugins` and `--datasets-dir`; options not
     given stay out of the parsed args."""
-    helps = docments(config_class)
+    helps, kind_name = docments(config_class), getattr(config_class, '_kind', None)
+    suite = {}   # what a field left unset becomes without a recipe or protocol: the suite's value, shown as the default
+    if kind_name: suite = {k: v['value'] for k, v in (load_recipe if kind_name == 'recipe' else load_protocol)('suite')['settings'].items()}
     for f in fields(config_class):
         kind = str(f.type)
-        extra = dict(nargs='?', const=True) if 'bool' in kind else {}
+        extra = dict(nargs='?', const=True, metavar='true|false') if 'bool' in kind else {}
         names = ['--' + f.name.replace('_', '-')] + ([OPTION_ALIASES[f.name]] if f.name in OPTION_ALIASES else [])
-        parser.add_argument(*names, dest=f.name, type=option_type(kind), default=argparse.SUPPRESS,
-                            help=(helps[f.name] or '').replace('%', '%%'), **extra)   # '': no source (a class run in a notebook)
+        text = helps[f.name] or ''   # '': no source (a class run in a notebook)
+        if 'bool' in kind: text += f" (a switch: {names[0]} alone is true)"
+        if f.name in suite and f.default is None: text += f" [{kind_name} suite: {suite[f.name]!r}]"
+        elif f.default is not None and f.default is not MISSING: text += f" [default: {f.default!r}]"
+        parser.add_argument(*names, dest=f.name, type=option_type(kind), default=argparse.SUPPRESS, help=text.replace('%', '%%'), **extra)
     for name, text in PLUGIN_PARAMETERS.items(): parser.add_argument('--' + name.replace('_', '-'), default=None, help=text)
     return parser
