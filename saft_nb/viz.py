@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_viz.ipynb 2
 from __future__ import annotations
-import functools, re, warnings
+import functools, hashlib, json, os, re, textwrap, warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,19 +13,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import __version__
 from .attacks import AttackConfig, EnsembleCrossEntropy, default_step, pgd
-from .core import ConfigError
+from .core import ConfigError, file_sha256
 from .data import Hierarchy, get_spec, load_dataset
 from .descriptions import dataset_descriptions, descriptions_for
-from .loading import load_for_evaluation, training_runs, weights_fingerprint
+from .loading import load_for_evaluation, training_runs, weights_file, weights_fingerprint
 from .defenses import DefendedClassifier, split_defense
 from .models import ZeroShotClassifier, text_bank
+from .recipes import list_protocols, load_protocol
+from .suite import HEADLINE_EPS
 
 # %% auto 0
-__all__ = ['VIEW_ATTACKS', 'PROJECTIONS', 'VIEW_IMAGES', 'view_model', 'attack_images', 'perturbation_data',
-           'perturbation_figure', 'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'pca_layout',
-           'color_choices', 'geometry_colors', 'geometry_figure', 'short_names', 'next_misclassified',
-           'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer']
+__all__ = ['VIEW_ATTACKS', 'PROJECTIONS', 'VIEW_IMAGES', 'view_model', 'headline_eps', 'checkout_root', 'view_cache', 'on_disk',
+           'class_texts', 'view_classifier', 'attack_images', 'perturbation_data', 'perturbation_figure',
+           'similarity_data', 'similarity_figure', 'embeddings', 'umap_layout', 'pca_layout', 'color_choices',
+           'geometry_colors', 'geometry_figure', 'short_names', 'train_command', 'one_model_note', 'next_flipped',
+           'PerturbationViewer', 'SimilarityShiftViewer', 'EmbeddingViewer', 'keep_saved_outputs']
 
 # %% ../nbs/09_viz.ipynb
 VIEW_ATTACKS = ('pgd', 'cw', 'ensemble', 'apgd-ce', 'autoattack')
@@ -52,6 +56,48 @@ def view_model(name: str):
     return cm, info
 
 # %% ../nbs/09_viz.ipynb
+def _protocol_datasets(name: str) -> list[str]:
+    value = load_protocol(name)['settings']['datasets']['value']
+    return [] if isinstance(value, str) else list(value)
+
+def headline_eps(dataset: str, protocol: str | None = None) -> tuple[float, str]:
+    "(epsilon in 1/255, where it comes from): the epsilon the result tables report for `dataset`, where views start."
+    if protocol is None and dataset.startswith('suite-'): return float(HEADLINE_EPS), 'the suite\'s headline epsilon'
+    names = [protocol] if protocol else [p for p in list_protocols() if dataset in _protocol_datasets(p)]
+    if not names: raise ConfigError(f"No shipped protocol evaluates {dataset}: pass eps (in 1/255) or protocol to the view.")
+    firsts = [float(load_protocol(p)['settings']['epsilons']['value'][0]) for p in names]
+    eps = max(sorted(set(firsts)), key=firsts.count)   # the most common; a tie goes to the smaller
+    return eps, f"the headline epsilon of the {', '.join(p for p, e in zip(names, firsts) if e == eps)} protocol(s)"
+
+# %% ../nbs/09_viz.ipynb
+def checkout_root(start=None) -> Path:
+    "The saft-nb checkout a session runs in (the nearest folder up from `start` with settings.ini and nbs/), else `start` (default: the working directory)."
+    here = Path(start or Path.cwd()).resolve()
+    return next((p for p in [here, *here.parents] if (p / 'settings.ini').is_file() and (p / 'nbs').is_dir()), here)
+
+def view_cache() -> Path:
+    "Where views keep results across sessions: $SAFT_NB_VIEW_CACHE, else .cache/views in the checkout."
+    return Path(os.environ.get('SAFT_NB_VIEW_CACHE') or checkout_root() / '.cache' / 'views')
+
+def _cache_file(kind: str, model: str, settings: dict) -> Path | None:
+    "The cache file of `kind` for `model` and `settings`; None for a model without one weights file."
+    path = weights_file(model)
+    if path is None or not path.is_file(): return None
+    key = json.dumps({'weights': file_sha256(path), 'version': __version__, **settings}, sort_keys=True)
+    return view_cache() / f'{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pt'
+
+def on_disk(kind: str, model: str, settings: dict, compute):
+    "`compute()` (tensors), loaded from the view cache when this model's weights and `settings` were computed before."
+    file = _cache_file(kind, model, settings)
+    if file is not None and file.is_file(): return torch.load(file, weights_only=True)
+    value = compute()
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial = file.with_suffix(f'.{os.getpid()}.part')   # another session never reads a half-written file
+        torch.save(value, partial); partial.replace(file)
+    return value
+
+# %% ../nbs/09_viz.ipynb
 @lru_cache(maxsize=16)
 def _test_split(dataset: str): return load_dataset(dataset, 'test')
 
@@ -61,7 +107,27 @@ def _test_images(dataset: str, n: int):
     n = min(n, len(ds))
     return torch.stack([ds[i][0] for i in range(n)]), torch.tensor([ds[i][1] for i in range(n)]), ds.spec
 
-def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = 1.0, steps: int = 10, seed: int = 0, clf=None) -> torch.Tensor:
+@_per_weights_file(maxsize=16)
+def class_texts(model: str, dataset: str, descriptions: bool = False) -> tuple[torch.Tensor, list[str]]:
+    """(text features, labels): `model`'s K x C x d prompt features of `dataset`'s classes, or with `descriptions` one
+    row per class description of the suite ('class: description'); kept in the view cache."""
+    cm, _ = view_model(model)
+    spec = _test_split(dataset).spec
+    if not descriptions:
+        bank = on_disk('texts', model, {'dataset': dataset, 'texts': [spec.classnames, spec.templates]},
+                       lambda: text_bank(cm, spec.classnames, spec.templates))
+        return bank, list(spec.classnames)
+    desc = _descriptions(spec)
+    bank = on_disk('descriptions', model, {'dataset': dataset, 'texts': desc},
+                   lambda: torch.cat([text_bank(cm, [c], descriptions={c: desc[c]})[:, 0] for c in spec.classnames]))
+    return bank, [f'{c}: {s}' for c in spec.classnames for s in desc[c]]
+
+def view_classifier(model: str, dataset: str) -> ZeroShotClassifier:
+    "`model`'s zero-shot classifier for `dataset`, as `ZeroShotClassifier.from_dataset` makes it, from the cached texts."
+    cm, _ = view_model(model)
+    return ZeroShotClassifier(cm, class_texts(model, dataset)[0], 100.0, _test_split(dataset).spec.classnames)
+
+def attack_images(cm, spec, x, y, attack: str = 'pgd', eps: float = HEADLINE_EPS, steps: int = 10, seed: int = 0, clf=None) -> torch.Tensor:
     "Adversarial versions of `x` against `clf` (None: `cm`'s zero-shot classifier for `spec`; eps in 1/255 units)."
     clf = clf if clf is not None else ZeroShotClassifier.from_dataset(cm, spec)
     if attack == 'ensemble':
@@ -75,21 +141,26 @@ def _descriptions(spec) -> dict:
     "The class descriptions of dataset `spec` (the suite's, matched to its class names), quietly."
     return descriptions_for(spec.classnames, dataset_descriptions(spec), spec.templates, verbose=False)[0]
 
+def _eps(dataset: str, eps: float | None) -> float:
+    "`eps`, or the dataset's headline epsilon when None."
+    return headline_eps(dataset)[0] if eps is None else eps
+
 # %% ../nbs/09_viz.ipynb
-def perturbation_data(model: str, dataset: str, index: int, attack: str = 'pgd', eps: float = 1.0, top: int = 5) -> dict:
-    """Everything the perturbation view shows, for image `index` of `dataset`'s test split. A defended model
-    (`'runs/tecoa + ttc'`) is attacked adaptively, through its defense (4 draws per step), and predicts with it; TTC
-    measures tau with the shown model itself."""
+def perturbation_data(model: str, dataset: str, index: int, attack: str = 'pgd', eps: float | None = None, top: int = 5) -> dict:
+    """Everything the perturbation view shows, for image `index` of `dataset`'s test split (eps None: the headline
+    epsilon). A defended model (`'runs/tecoa + ttc'`) is attacked adaptively, through its defense (4 draws per step),
+    and predicts with it; TTC measures tau with the shown model itself."""
     name, defense = split_defense(model)
     cm, info = view_model(name)
+    eps = _eps(dataset, eps)
     x, y, spec = _test_images(dataset, index + 1)
     x, y = x[index:index + 1], y[index:index + 1]
-    clf = ZeroShotClassifier.from_dataset(cm, spec)
+    clf = view_classifier(name, dataset)
     if defense is not None:
         clf = DefendedClassifier(clf, defense, templates=list(spec.templates))
         x_adv = attack_images(cm, spec, x, y, attack, eps, clf=clf.with_gradients('adaptive', 4))
         info = {**info, 'model': f"{info['model']} + {defense}"}
-    else: x_adv = attack_images(cm, spec, x, y, attack, eps)
+    else: x_adv = attack_images(cm, spec, x, y, attack, eps, clf=clf)
     with torch.no_grad(): p_clean, p_adv = F.softmax(clf(x), -1)[0], F.softmax(clf(x_adv), -1)[0]
     k, true = min(top, len(spec.classnames)), y.item()
     def tops(p):   # the top k, and the true class after them when it is not among them
@@ -99,7 +170,8 @@ def perturbation_data(model: str, dataset: str, index: int, attack: str = 'pgd',
     return {'model': info['model'], 'dataset': dataset, 'index': index, 'attack': attack, 'eps': eps, 'label': spec.classnames[y.item()],
             'clean': x[0].permute(1, 2, 0).numpy(), 'adversarial': x_adv[0].permute(1, 2, 0).numpy(),
             'delta_linf': delta.abs().max().item() * 255, 'amplified': (0.5 + 0.5 * delta / max(delta.abs().max().item(), 1e-12)).permute(1, 2, 0).numpy(),
-            'top_clean': tops(p_clean), 'top_adversarial': tops(p_adv), 'correct_adversarial': p_adv.argmax().item() == true}
+            'top_clean': tops(p_clean), 'top_adversarial': tops(p_adv),
+            'correct_clean': p_clean.argmax().item() == true, 'correct_adversarial': p_adv.argmax().item() == true}
 
 def perturbation_figure(data: dict | list[dict], fig=None):
     "One row per model: clean image, adversarial image, amplified perturbation, top predictions before and after."
@@ -124,22 +196,18 @@ def perturbation_figure(data: dict | list[dict], fig=None):
     return fig
 
 # %% ../nbs/09_viz.ipynb
-def similarity_data(models: list[str], dataset: str, index: int, attack: str = 'pgd', eps: float = 1.0,
+def similarity_data(models: list[str], dataset: str, index: int, attack: str = 'pgd', eps: float | None = None,
                     descriptions: bool = False) -> list[dict]:
-    "Per model: cosine similarity of image `index` to each class text (or description) before and after the attack."
-    out = []
+    "Per model: cosine similarity of image `index` to each class text (or description) before and after the attack (eps None: the headline)."
+    out, eps = [], _eps(dataset, eps)
     for model in models:
         cm, info = view_model(model)
         x, y, spec = _test_images(dataset, index + 1)
         x, y = x[index:index + 1], y[index:index + 1]
-        x_adv = attack_images(cm, spec, x, y, attack, eps)
-        if descriptions:
-            desc = _descriptions(spec)
-            texts = torch.cat([text_bank(cm, [c], descriptions={c: desc[c]})[:, 0] for c in spec.classnames])
-            labels = [f'{c}: {s}' for c in spec.classnames for s in desc[c]]
-        else:
-            texts, labels = ZeroShotClassifier.from_dataset(cm, spec).weights, list(spec.classnames)
-        clf = ZeroShotClassifier(cm, texts, 100.0)
+        clf = view_classifier(model, dataset)
+        x_adv = attack_images(cm, spec, x, y, attack, eps, clf=clf)
+        texts, labels = class_texts(model, dataset, descriptions)
+        texts = F.normalize(texts, dim=-1) if descriptions else clf.weights
         with torch.no_grad():
             before, after = clf.image_features(x)[0] @ texts.T, clf.image_features(x_adv)[0] @ texts.T
         out.append({'model': info['model'], 'labels': labels, 'label': spec.classnames[y.item()],
@@ -156,17 +224,21 @@ def _shown_rows(d: dict, rows: int) -> list[int]:
 
 def similarity_figure(data: list[dict], fig=None, rows: int = 12):
     """The image before and after the attack, then one panel per model: its similarity to the true class's texts (bold)
-    and to the texts most similar to the image (at most `rows`), before and after the attack."""
-    import textwrap
+    and to the texts most similar to the image (at most `rows`), before and after the attack; the panels share one
+    similarity scale, so that bar lengths compare across models."""
     shown = [_shown_rows(d, rows) for d in data]
+    values = np.concatenate([np.r_[d['before'][r], d['after'][r]] for d, r in zip(data, shown)])
+    scale = (min(0.0, values.min() * 1.05), values.max() * 1.05)
     fig = fig or plt.figure(figsize=(2.2 + 5.6 * len(data), 0.42 * max(map(len, shown)) + 1.6))
     fig.clear()
     grid = fig.add_gridspec(2, 1 + len(data), width_ratios=[0.55] + [1] * len(data))
     for r, (key, title) in enumerate([('clean', 'clean'), ('adversarial', f"{data[0]['attack']} eps {data[0]['eps']:g}/255\n(against {data[0]['model']})")]):
         ax = fig.add_subplot(grid[r, 0]); ax.imshow(np.clip(data[0][key], 0, 1), interpolation='nearest')
         ax.set_title(title, fontsize=8); ax.axis('off')
+    first = None
     for j, (d, rows_j) in enumerate(zip(data, shown)):
-        ax = fig.add_subplot(grid[:, 1 + j])
+        ax = fig.add_subplot(grid[:, 1 + j], sharex=first)
+        first = first or ax
         pos = np.arange(len(rows_j))[::-1]
         ax.barh(pos + 0.2, d['before'][rows_j], height=0.4, label='clean image', color='tab:blue')
         ax.barh(pos - 0.2, d['after'][rows_j], height=0.4, label='adversarial image', color='tab:red')
@@ -175,6 +247,7 @@ def similarity_figure(data: list[dict], fig=None, rows: int = 12):
             if d['labels'][i].split(':')[0] == d['label']: t.set_fontweight('bold')
         ax.set_title(d['model'], fontsize=9); ax.set_xlabel('cosine similarity to the text')
         if j == 0: ax.legend(fontsize=7, loc='lower right')
+    first.set_xlim(*scale)
     d = data[0]
     fig.suptitle(f"{d['dataset']} test image #{d['index']}, true class {d['label']} (bold): {len(shown[0])} of {len(d['labels'])} texts", fontsize=10)
     fig.tight_layout()
@@ -182,32 +255,36 @@ def similarity_figure(data: list[dict], fig=None, rows: int = 12):
 
 # %% ../nbs/09_viz.ipynb
 @_per_weights_file(maxsize=32)
-def embeddings(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0) -> dict:
+def embeddings(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = HEADLINE_EPS) -> dict:
     """Normalized clean and adversarial image embeddings of `model` for the first `n` test images of `dataset`, and the
-    class text embeddings; computed once per setting and weights file."""
+    class text embeddings; computed once per setting and weights file, and kept in the view cache."""
     cm, info = view_model(model)
     x, y, spec = _test_images(dataset, n)
-    x_adv = attack_images(cm, spec, x, y, attack, eps)
-    clf = ZeroShotClassifier.from_dataset(cm, spec)
-    with torch.no_grad(): clean, adv = clf.image_features(x), clf.image_features(x_adv)
+    clf = view_classifier(model, dataset)
+    def compute():
+        x_adv = attack_images(cm, spec, x, y, attack, eps, clf=clf)
+        with torch.no_grad(): return {'clean': clf.image_features(x), 'adversarial': clf.image_features(x_adv)}
+    images = on_disk('embeddings', model, {'dataset': dataset, 'n': len(y), 'attack': attack, 'eps': eps}, compute)
     attributes = getattr(_test_split(dataset).items, 'attributes', None)   # the suite's: every image's 5 attributes
-    return {'model': info['model'], 'clean': clean.numpy(), 'adversarial': adv.numpy(), 'text': clf.weights.numpy(),
-            'labels': y.numpy(), 'classnames': list(spec.classnames), 'spec': spec,
+    return {'model': info['model'], 'clean': images['clean'].numpy(), 'adversarial': images['adversarial'].numpy(),
+            'text': clf.weights.numpy(), 'labels': y.numpy(), 'classnames': list(spec.classnames), 'spec': spec,
             'attributes': None if attributes is None else np.asarray(attributes)[:len(y)]}
 
 # %% ../nbs/09_viz.ipynb
 @_per_weights_file(maxsize=32)
-def umap_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0, seed: int = 0) -> np.ndarray:
-    "2-d UMAP of `embeddings(model, ...)`'s [clean; adversarial; text] points (cosine metric), fitted once per setting and weights file."
-    import umap
+def umap_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = HEADLINE_EPS, seed: int = 0) -> np.ndarray:
+    "2-d UMAP of `embeddings(model, ...)`'s [clean; adversarial; text] points (cosine metric), fitted once per setting and weights file and kept in the view cache."
     e = embeddings(model, dataset, n, attack, eps)
-    points = np.concatenate([e['clean'], e['adversarial'], e['text']])
-    with warnings.catch_warnings():   # a seeded UMAP runs on one thread, and says so with a warning: the seed is the point
-        warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
-        return umap.UMAP(n_neighbors=15, min_dist=0.2, metric='cosine', random_state=seed).fit_transform(points)
+    def fit():
+        import umap
+        points = np.concatenate([e['clean'], e['adversarial'], e['text']])
+        with warnings.catch_warnings():   # a seeded UMAP runs on one thread, and says so with a warning: the seed is the point
+            warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
+            return torch.from_numpy(umap.UMAP(n_neighbors=15, min_dist=0.2, metric='cosine', random_state=seed).fit_transform(points))
+    return on_disk('umap', model, {'dataset': dataset, 'n': len(e['labels']), 'attack': attack, 'eps': eps, 'seed': seed}, fit).numpy()
 
 @_per_weights_file(maxsize=32)
-def pca_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0) -> np.ndarray:
+def pca_layout(model: str, dataset: str, n: int = 300, attack: str = 'pgd', eps: float = HEADLINE_EPS) -> np.ndarray:
     "2-d PCA of `embeddings(model, ...)`'s [clean; adversarial; text] points: instant, and linear."
     e = embeddings(model, dataset, n, attack, eps)
     points = np.concatenate([e['clean'], e['adversarial'], e['text']])
@@ -244,14 +321,16 @@ def _palette(color_by: str, names: list[str]) -> list:
     return [cmap(g % cmap.N) for g in range(len(names))]
 
 # %% ../nbs/09_viz.ipynb
-def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str = 'pgd', eps: float = 1.0,
+def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str = 'pgd', eps: float = HEADLINE_EPS,
                     color_by: str = 'class', projection: str = 'PCA', fig=None):
-    "One panel per model: clean images (dots) joined to their adversarial copies (crosses), and the class texts (stars)."
+    """One panel per model: clean images (dots) joined to their adversarial copies (crosses), and the class texts
+    (stars). The panels share their axes: PCA coordinates are distances between unit embeddings in every model, so
+    how far an attack moves the images compares across panels."""
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
     fig = fig or plt.figure(figsize=(4.6 * len(models) + 2.2, 4.6))
     fig.clear()
-    axes = np.atleast_1d(fig.subplots(1, len(models)))
+    axes = np.atleast_1d(fig.subplots(1, len(models), sharex=True, sharey=True))
     for ax, model in zip(axes, models):
         e, xy = embeddings(model, dataset, n, attack, eps), PROJECTIONS[projection](model, dataset, n, attack, eps)
         groups, names, text_groups = geometry_colors(e, color_by)
@@ -266,7 +345,7 @@ def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str =
         ax.scatter(*texts.T, s=170, marker='*', edgecolor='k', linewidths=0.6,
                    color=[palette[g] for g in text_groups] if text_groups is not None else 'white')
         ax.set_title(f"{e['model']}: {dataset}\n{attack} eps {eps:g}/255, {projection}, n={m}", fontsize=9)
-        ax.set_xticks([]); ax.set_yticks([])
+        ax.tick_params(labelleft=False, labelbottom=False, length=0)
     colors = axes[-1].legend(fontsize=7, markerscale=1.5, loc='upper left', bbox_to_anchor=(1.01, 1), title=color_by, title_fontsize=7)
     axes[-1].add_artist(colors)
     markers = [Line2D([], [], ls='', marker='o', color='0.3', label='clean image'), Line2D([], [], ls='', marker='x', color='0.3', label='adversarial image'),
@@ -277,30 +356,41 @@ def geometry_figure(models: list[str], dataset: str, n: int = 300, attack: str =
     return fig
 
 # %% ../nbs/09_viz.ipynb
+def _clean(value) -> str:
+    "A control's value as a file name part: numbers as shown (8, not 7.999999999999999), other characters as '-'."
+    text = f'{value:g}' if isinstance(value, float) else str(value)
+    return re.sub(r'[^A-Za-z0-9.+-]+', '-', text).strip('-')
+
 class _View:
-    """Controls on top, then a save button and a status line, the figure below. Changing a control recomputes `data`
-    and redraws; meanwhile every control is disabled and the status says so."""
-    save_dir = Path('figures/views')   # where the save button writes
-    def _build(self, controls: list, rows: list | None = None, passive: tuple = ()):
+    """A note, the controls, then a save button and a status line, the figure below. Changing a control recomputes
+    `data` and redraws; meanwhile every control is disabled and the status says what is computed."""
+    def _build(self, controls: list, rows: list | None = None, passive: tuple = (), note: str = ''):
         "`controls` redraw on change; `passive` ones (buttons, filters) only act and are disabled with them; `rows` lays all out."
         import ipywidgets as W
         self.controls, self.out, self.figure = controls + list(passive), W.Output(), None
-        self.status = W.HTML()
-        self.save = W.Button(description='save PNG + PDF', tooltip=f'write the figure to {self.save_dir}, the settings in its name')
+        self.status, self.note = W.HTML(), W.HTML(note)
+        self.save = W.Button(description='save PNG + PDF', tooltip='write the figure to runs/views/ of the checkout, the settings in its name')
         self.save.on_click(lambda _: self.save_figure())
+        for c in self.controls:
+            if hasattr(c, 'continuous_update'): c.continuous_update = False   # a drag computes once, when released
         for c in controls: c.observe(lambda change: self.update(), 'value')
         rows = rows or [controls[:3], controls[3:]]
-        self.widget = W.VBox([W.HBox(r) for r in rows] + [W.HBox([self.save, self.status]), self.out])
+        self.widget = W.VBox(([self.note] if note else []) + [W.HBox(r) for r in rows] + [W.HBox([self.save, self.status]), self.out])
         self.update()
+    @property
+    def save_dir(self) -> Path: return checkout_root() / 'runs' / 'views'
     def _busy(self, message: str = ''):
         "Disable every control while computing (the front end shows it at once), and say what is going on."
         for c in self.controls + [self.save]: c.disabled = bool(message)
         self.status.value = f'<i>{message}</i>' if message else ''
+    def plan(self) -> str:
+        "What an update computes, for the status line."
+        return 'computing…'
     def update(self):
         "Recompute `data` from the controls and redraw the figure (as a PNG), the controls disabled meanwhile."
         import io
         from IPython.display import Image, clear_output, display
-        self._busy('computing…')
+        self._busy(self.plan())
         try:
             self.data = self.compute()
             self.figure = self.draw(self.data)
@@ -315,14 +405,14 @@ class _View:
         def shown(c):
             label = getattr(c, 'label', None)   # menus show labels (short model names); sliders have none
             return '+'.join(label) if isinstance(label, tuple) else label if label is not None else c.value
-        return '_'.join(f"{c.description.split(' (')[0].replace(' ', '')}={shown(c)}" for c in self.controls if hasattr(c, 'value'))
+        return '_'.join(f"{_clean(c.description.split(' (')[0].replace(' ', ''))}={_clean(shown(c))}" for c in self.controls if hasattr(c, 'value'))
     def save_figure(self, folder=None) -> list[Path]:
         "Write the current figure as PNG and PDF, named by the view and its settings; the status line shows where."
         folder = Path(folder or self.save_dir); folder.mkdir(parents=True, exist_ok=True)
-        stem = re.sub(r'[^A-Za-z0-9._=+-]+', '-', f'{type(self).__name__.removesuffix("Viewer").lower()}_{self.settings()}')
+        stem = f'{type(self).__name__.removesuffix("Viewer").lower()}_{self.settings()}'
         paths = [folder / f'{stem}.{ext}' for ext in ('png', 'pdf')]
         for p in paths: self.figure.savefig(p, dpi=150, bbox_inches='tight')
-        self.status.value = f'saved {paths[0]} and .pdf'
+        self.status.value = f'saved {os.path.relpath(paths[0])} and .pdf'
         return paths
     def _repr_mimebundle_(self, include=None, exclude=None):
         "The live widget for Jupyter, and the current figure as a PNG for renderers without a kernel (docs, GitHub)."
@@ -346,45 +436,69 @@ def _model_options(models, runs_folder):
     "(menu label, model) pairs for a view: `models` when given, else the embedded model and every training run under `runs_folder`."
     return short_names(list(models) if models else ['embedded'] + training_runs(runs_folder, missing_ok=True))
 
+def train_command(runs_folder='runs') -> str:
+    "The command, run at the checkout's root, that trains a SAFT run into `runs_folder`, where the views list it."
+    folder = Path(runs_folder).resolve()
+    where = folder.relative_to(checkout_root()).as_posix() if folder.is_relative_to(checkout_root()) else str(folder)
+    return f'saft-nb run nbs/train.ipynb {where}/saft.ipynb -p method saft -p run_dir {where}/saft'
+
+def one_model_note(options: list, models, runs_folder) -> str:
+    "Why a view shows a single model and how to train a second ('' when it has two or more)."
+    if len(options) > 1: return ''
+    why = 'it is the only model given' if models else f'there is no finished training run under <code>{runs_folder}</code>'
+    return (f'<b>Only {options[0][0]} is shown: {why}.</b> To compare it with a fine-tuned model, train one at the '
+            f'root of the checkout (a few minutes on a CPU), then run this cell again:<br><code>{train_command(runs_folder)}</code>')
+
 # %% ../nbs/09_viz.ipynb
 VIEW_IMAGES = 200   # the views show the first 200 images of a test split (the suite's are in random order)
 
-def next_misclassified(model: str, dataset: str, start: int, attack: str = 'pgd', eps: float = 1.0, label: str | None = None,
-                       batch: int = 50) -> int | None:
-    "The first image after `start` (of class `label`, if given) that `model` gets wrong under the attack; None if none is left."
+def next_flipped(model: str, dataset: str, start: int, attack: str = 'pgd', eps: float | None = None, label: str | None = None,
+                 batch: int = 50) -> int | None:
+    """The first image after `start` (of class `label`, if given) that `model` classifies right when clean and wrong
+    under the attack (eps None: the headline); None if none is left among the first `VIEW_IMAGES`."""
     cm, _ = view_model(model)
     x, y, spec = _test_images(dataset, VIEW_IMAGES)
+    clf, eps = view_classifier(model, dataset), _eps(dataset, eps)
     candidates = [i for i in range(start + 1, len(y)) if label is None or spec.classnames[y[i]] == label]
-    clf = ZeroShotClassifier.from_dataset(cm, spec)
     for b in range(0, len(candidates), batch):   # attacked a batch at a time: one image at a time would be slow
-        idx = torch.tensor(candidates[b:b + batch])
-        x_adv = attack_images(cm, spec, x[idx], y[idx], attack, eps)
-        with torch.no_grad(): wrong = clf(x_adv).argmax(-1) != y[idx]
-        if wrong.any(): return int(idx[wrong.nonzero()[0, 0]])
+        idx = torch.tensor(candidates[b:b + batch], dtype=torch.long)
+        with torch.no_grad(): idx = idx[clf(x[idx]).argmax(-1) == y[idx]]   # right when clean: the attack can flip only those
+        if not len(idx): continue
+        x_adv = attack_images(cm, spec, x[idx], y[idx], attack, eps, clf=clf)
+        with torch.no_grad(): flipped = clf(x_adv).argmax(-1) != y[idx]
+        if flipped.any(): return int(idx[flipped.nonzero()[0, 0]])
     return None
 
 # %% ../nbs/09_viz.ipynb
+def _eps_slider(dataset: str, protocol: str | None):
+    "The epsilon slider, at the dataset's headline epsilon, its tooltip saying where that comes from."
+    import ipywidgets as W
+    eps, why = headline_eps(dataset, protocol)
+    return W.FloatSlider(value=eps, min=0.25, max=max(16, eps), step=0.25, description='eps (1/255)',
+                         tooltip=f'starts at {eps:g}/255, {why}')
+
 class PerturbationViewer(_View):
-    """Two models (or one) on one test image: pick the dataset, a class, the image or the next one model A gets wrong
-    under the attack, the attack and epsilon; see the images, the perturbation and the predictions with the true class."""
-    def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs'):
+    """Two models (or one) on one test image: pick the dataset, a class, the image or the next one the attack flips
+    for model A, the attack and epsilon; see the images, the perturbation and the predictions with the true class."""
+    def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs', protocol: str | None = None):
         import ipywidgets as W
         from saft_nb.evaluate import suite_datasets
         options = _model_options(models, runs_folder)
         self.model = W.Dropdown(options=options, value=options[0][1], description='model A')
         self.other = W.Dropdown(options=[('(none)', '')] + options, value=options[-1][1] if len(options) > 1 else '', description='model B')
-        self.dataset = W.Dropdown(options=suite_datasets(), value=dataset, description='dataset')
+        self.dataset = W.Dropdown(options=list(dict.fromkeys(suite_datasets() + [dataset])), value=dataset, description='dataset')
         self.index = W.IntSlider(value=0, min=0, max=VIEW_IMAGES - 1, description='image')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
-        self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
+        self.eps = _eps_slider(dataset, protocol)
         self.label = W.Dropdown(options=self._classes(dataset), description='class')
-        self.next = W.Button(description='next misclassified', tooltip="the next image (of the class chosen) that model A gets wrong under the attack")
+        self.next = W.Button(description='next image the attack flips', layout=W.Layout(width='auto'),
+                             tooltip='the next image (of the class chosen) that model A gets right when clean and wrong under the attack')
         self.label.observe(lambda change: self._first_of_class(), 'value')
         self.dataset.observe(lambda change: setattr(self.label, 'options', self._classes(change['new'])), 'value')
-        self.next.on_click(lambda _: self.jump_to_next_misclassified())
+        self.next.on_click(lambda _: self.jump_to_next_flipped())
         controls = [self.model, self.other, self.dataset, self.index, self.attack, self.eps]
         self._build(controls, rows=[[self.model, self.other, self.dataset], [self.label, self.index, self.next], [self.attack, self.eps]],
-                    passive=(self.label, self.next))
+                    passive=(self.label, self.next), note=one_model_note(options, models, runs_folder))
     @staticmethod
     def _classes(dataset):
         "The class menu's options: 'any', then `dataset`'s classes."
@@ -396,16 +510,20 @@ class PerturbationViewer(_View):
         found = (y == spec.classnames.index(self.label.value)).nonzero()
         if len(found): self.index.value = int(found[0, 0])
         else: self.status.value = f'no {self.label.value} among the first {VIEW_IMAGES} images'
-    def jump_to_next_misclassified(self) -> int | None:
-        "Move the image slider to the next image model A gets wrong under the attack (of the chosen class); the status says if none is left."
-        self._busy('searching…')
+    def jump_to_next_flipped(self) -> int | None:
+        """Move the image slider to the next image (of the chosen class) model A gets right when clean and wrong under
+        the attack; the status says if none is left."""
+        self._busy(f'searching for the next image {self.attack.value} at eps {self.eps.value:g}/255 flips (a batch of 50 images at a time)…')
         try:
-            found = next_misclassified(self.model.value, self.dataset.value, self.index.value, self.attack.value, self.eps.value,
-                                       None if self.label.value == 'any' else self.label.value)
+            found = next_flipped(self.model.value, self.dataset.value, self.index.value, self.attack.value, self.eps.value,
+                                 None if self.label.value == 'any' else self.label.value)
         finally: self._busy()
-        if found is None: self.status.value = f'no later image of the first {VIEW_IMAGES} is misclassified'
+        if found is None: self.status.value = f'the attack flips no later image among the first {VIEW_IMAGES}'
         else: self.index.value = found
         return found
+    def plan(self) -> str:
+        "What an update computes: one image attacked per model (seconds)."
+        return f'computing {self.attack.value} at eps {self.eps.value:g}/255 on image #{self.index.value} for {1 + bool(self.other.value)} model(s)…'
     def compute(self):
         "What the figure shows: `perturbation_data` for model A (and B), from the controls."
         models = [self.model.value] + ([self.other.value] if self.other.value else [])
@@ -416,23 +534,33 @@ class PerturbationViewer(_View):
 
 # %% ../nbs/09_viz.ipynb
 class SimilarityShiftViewer(_View):
-    "One image's similarity to every class prompt (or description) before and after the attack, for two models."
-    def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs'):
+    "One image's similarity to every class prompt (or description) before and after the attack, for two models (or one) on one scale."
+    def __init__(self, models=None, dataset: str = 'suite-shape', runs_folder='runs', protocol: str | None = None):
         import ipywidgets as W
         from saft_nb.evaluate import suite_datasets
         options = _model_options(models, runs_folder)
         self.left = W.Dropdown(options=options, value=options[0][1], description='model A')
-        self.right = W.Dropdown(options=options, value=options[-1][1], description='model B')
+        self.right = W.Dropdown(options=[('(none)', '')] + options, value=options[-1][1] if len(options) > 1 else '', description='model B')
         self.index = W.IntSlider(value=0, min=0, max=VIEW_IMAGES - 1, description='image')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
-        self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
+        self.eps = _eps_slider(dataset, protocol)
         self.texts = W.ToggleButtons(options=['prompts', 'descriptions'], description='texts')
-        self.dataset = W.Dropdown(options=suite_datasets(), value=dataset, description='dataset')
+        self.dataset = W.Dropdown(options=list(dict.fromkeys(suite_datasets() + [dataset])), value=dataset, description='dataset')
         self._build([self.left, self.right, self.dataset, self.index, self.attack, self.eps, self.texts],
-                    rows=[[self.left, self.right, self.dataset], [self.index, self.attack, self.eps], [self.texts]])
+                    rows=[[self.left, self.right, self.dataset], [self.index, self.attack, self.eps], [self.texts]],
+                    note=one_model_note(options, models, runs_folder))
+    def models(self) -> list[str]: return [self.left.value] + ([self.right.value] if self.right.value else [])
+    def plan(self) -> str:
+        "What an update computes; encoding many class texts the first time takes a while, and says so."
+        spec = _test_split(self.dataset.value).spec
+        new = [m for m in self.models() if (f := _cache_file('texts', m, {'dataset': spec.name, 'texts': [spec.classnames, spec.templates]})) is None or not f.is_file()]
+        texts = len(spec.classnames) * len(spec.templates)
+        first = (f' The first time, {len(new)} model(s) encode {texts} class prompts: about {max(1, round(texts * 0.004 * len(new)))} s '
+                 'on 2 CPU cores, kept for later sessions.') if new and texts > 400 else ''
+        return f'computing {self.attack.value} at eps {self.eps.value:g}/255 on image #{self.index.value} for {len(self.models())} model(s)…{first}'
     def compute(self):
         "What the figure shows: `similarity_data` for models A and B, from the controls."
-        return similarity_data([self.left.value, self.right.value], self.dataset.value, self.index.value, self.attack.value,
+        return similarity_data(self.models(), self.dataset.value, self.index.value, self.attack.value,
                                self.eps.value, descriptions=self.texts.value == 'descriptions')
     def draw(self, data):
         "The figure of `data`: `similarity_figure`."
@@ -441,22 +569,52 @@ class SimilarityShiftViewer(_View):
 # %% ../nbs/09_viz.ipynb
 class EmbeddingViewer(_View):
     "A map (PCA or UMAP) of clean and adversarial image embeddings and class texts for several models, colored by class, superclass or attribute."
-    def __init__(self, models=None, dataset: str = 'suite-shape', n: int = 300, runs_folder='runs'):
+    def __init__(self, models=None, dataset: str = 'suite-shape', n: int = 300, runs_folder='runs', protocol: str | None = None):
         import ipywidgets as W
         options = _model_options(models, runs_folder)
         self.models = W.SelectMultiple(options=options, value=tuple(m for _, m in options[:2]), description='models')
         self.attack = W.Dropdown(options=VIEW_ATTACKS, description='attack')
-        self.eps = W.FloatSlider(value=1.0, min=0.25, max=16, step=0.25, description='eps (1/255)')
+        self.eps = _eps_slider(dataset, protocol)
         self.color = W.Dropdown(options=color_choices(dataset), description='color by')
         self.projection = W.ToggleButtons(options=list(PROJECTIONS), description='map')
         self.dataset, self.n = dataset, n
-        self._build([self.models, self.attack, self.eps, self.color, self.projection])
+        self._build([self.models, self.attack, self.eps, self.color, self.projection], note=one_model_note(options, models, runs_folder))
+    def chosen(self) -> list[str]: return list(self.models.value) or [self.models.options[0][1]]
+    def plan(self) -> str:
+        "What an update computes, with about how long the parts not in the cache take."
+        settings = {'dataset': self.dataset, 'n': len(_test_images(self.dataset, self.n)[1]), 'attack': self.attack.value, 'eps': self.eps.value}
+        missing = lambda kind, extra={}: [m for m in self.chosen() if (f := _cache_file(kind, m, {**settings, **extra})) is None or not f.is_file()]
+        attacks, maps = missing('embeddings'), missing('umap', {'seed': 0}) if self.projection.value == 'UMAP' else []
+        parts = ([f"attacking {settings['n']} images with {self.attack.value} for {len(attacks)} model(s), about "
+                  f"{max(1, round(0.02 * settings['n'] * len(attacks)))} s on 2 CPU cores"] if attacks else []) + \
+                ([f'fitting {len(maps)} UMAP map(s), about 10 s each (the first in a session compiles first: up to a minute)'] if maps else [])
+        return f"computing the {self.projection.value} map of {len(self.chosen())} model(s)" + (': ' + '; '.join(parts) + ', kept for later sessions' if parts else '') + '…'
     def compute(self):
         "What the figure shows: the chosen models' 2-d layouts, from the controls."
-        models = list(self.models.value) or [self.models.options[0][1]]
         layout = PROJECTIONS[self.projection.value]
-        return {'models': models, 'layouts': [layout(m, self.dataset, self.n, self.attack.value, self.eps.value) for m in models],
+        return {'models': self.chosen(), 'layouts': [layout(m, self.dataset, self.n, self.attack.value, self.eps.value) for m in self.chosen()],
                 'color_by': self.color.value, 'projection': self.projection.value}
     def draw(self, data):
         "The figure of `data`: `geometry_figure`."
         return geometry_figure(data['models'], self.dataset, self.n, self.attack.value, self.eps.value, data['color_by'], data['projection'])
+
+# %% ../nbs/09_viz.ipynb
+def _source(cell: dict) -> str: return ''.join(cell.get('source', ''))
+
+def keep_saved_outputs(model: dict, path: str, contents_manager=None, **kwargs):
+    """Jupyter pre-save hook: drop widget state; a notebook whose file on disk carries the docs' outputs (stamped by
+    `tools/execute_nbs.py`) keeps them and its metadata, and the outputs of a session are not written."""
+    if model.get('type') != 'notebook': return
+    nb = model['content']
+    nb.get('metadata', {}).pop('widgets', None)
+    file = Path(getattr(contents_manager, 'root_dir', '')) / path.lstrip('/')
+    try: saved = json.loads(file.read_text(encoding='utf-8'))
+    except (OSError, ValueError): return   # a new notebook, or not one this hook can read
+    if 'code_sha256' not in saved.get('metadata', {}).get('saft_nb', {}): return
+    unchanged = {(c['cell_type'], _source(c)): c for c in saved['cells']}
+    def kept(cell):
+        old = unchanged.get((cell['cell_type'], _source(cell)))
+        if old is not None: return old
+        new = {**cell, 'metadata': {k: v for k, v in cell.get('metadata', {}).items() if k == 'tags'}}
+        return {**new, 'outputs': [], 'execution_count': None} if cell['cell_type'] == 'code' else new
+    nb['cells'], nb['metadata'] = [kept(c) for c in nb['cells']], {k: v for k, v in saved['metadata'].items() if k != 'widgets'}
