@@ -463,10 +463,12 @@ def describe(self: AttackConfig) -> dict:
 
 # %% ../nbs/04_attacks.ipynb
 def image_outcomes(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,
-                   batch_size: int = 250, seeds: ImageSeeds | None = None, judge_seeds: ImageSeeds | None = None) -> torch.Tensor:
+                   batch_size: int = 250, seeds: ImageSeeds | None = None, judge_seeds: ImageSeeds | None = None,
+                   on_batch=None) -> torch.Tensor:
     """Whether `clf` classifies each image right (a boolean per image, on the CPU): clean when `make_adversarial` is
     None, else on `make_adversarial(xb, yb)`, or `make_adversarial(xb, yb, seeds_of_the_batch)` when `seeds` are given.
-    `judge_seeds`: per-image streams for a judge that draws random numbers (a defended classifier's `drawing`)."""
+    `judge_seeds`: per-image streams for a judge that draws random numbers (a defended classifier's `drawing`).
+    `on_batch(done, total)` is called after each batch (progress for long attacks)."""
     right = []
     for i in range(0, len(x), batch_size):
         xb, yb = x[i:i + batch_size].to(clf.cm.device), y[i:i + batch_size].to(clf.cm.device)
@@ -475,6 +477,7 @@ def image_outcomes(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, ma
         drawing = getattr(clf, 'drawing', None)
         draws = drawing(judge_seeds.subset(range(i, i + len(xb)))) if drawing and judge_seeds is not None else contextlib.nullcontext()
         with draws, torch.no_grad(): right.append((clf(xb).argmax(-1) == yb).cpu())
+        if on_batch is not None: on_batch(i + len(xb), len(x))
     return torch.cat(right) if right else torch.zeros(0, dtype=torch.bool)
 
 def robust_accuracy(clf: ZeroShotClassifier, x: torch.Tensor, y: torch.Tensor, make_adversarial=None,

@@ -35,7 +35,7 @@ from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_confi
 
 # %% auto 0
 __all__ = ['OUTCOMES', 'suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'evaluate', 'sample_images',
-           'RowPlan', 'row_plans', 'measure_row', 'forward_checks', 'evaluate_images', 'evaluation_passes',
+           'RowPlan', 'row_plans', 'Heartbeat', 'measure_row', 'forward_checks', 'evaluate_images', 'evaluation_passes',
            'seconds_per_pass', 'EvalClock', 'rows_from_outcomes', 'EvalProcesses', 'save_results', 'load_results',
            'read_outcomes', 'merge_evaluations', 'dry_run', 'cli', 'main']
 
@@ -385,7 +385,19 @@ def _attack_images(clf, x, y, images: list[int], cfg: EvalConfig, run: AttackRun
     per-image streams salted by `salt`, a randomized judge's from `_judge_seeds`."""
     chosen = [images[r] for r in rows.tolist()]
     seeds, judge_seeds = ImageSeeds(cfg.seed, chosen, salt), _judge_seeds(cfg, dataset, chosen)
-    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds, judge_seeds)
+    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds, judge_seeds,
+                          on_batch=Heartbeat(f"{dataset} {salt.split('|')[1]} eps {run.eps:g}"))
+
+class Heartbeat:
+    "A progress line at most once a `every` seconds while an attack goes through its batches (its row is said when it ends)."
+    def __init__(self, what: str, every: float = 60.0):
+        self.what, self.every, self.start = what, every, time.monotonic()
+        self.last = self.start
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last >= self.every:
+            self.last = now
+            say(f"  {self.what}: {done} of {total} images attacked in {duration(now - self.start)}")
 
 def measure_row(clf, x, y, images: list[int], cfg: EvalConfig, plan: RowPlan, start: torch.Tensor, dataset: str) -> tuple[torch.Tensor, list[str]]:
     """Run the parts of `plan` in turn on the images of `start` still standing: whether each image stands after them
@@ -458,7 +470,8 @@ def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descr
     def add(attack, requested, eps, settings, right, broken, seconds):   # requested: the config's name for it
         frames.append(_outcome_frame(name, attack, eps, settings.get('target'), images, right, broken))
         runs.append({'attack': attack, 'requested': requested, 'eps': float(eps), **settings, 'seconds': round(seconds, 2)})
-        shown = attack + (' (adaptive)' if settings.get('evaluation') == 'adaptive' else '')
+        shown = attack + (' (adaptive)' if settings.get('evaluation') == 'adaptive' else '') + \
+                (f" {settings['target']}" if attack == 'superclass' else '')   # which class tree and level: one line each
         say(f"{label:>16s} {name:>24s} {shown:>10s} eps {eps:g}: {100 * right.float().mean():5.1f}% (n={len(right)})", progress)
     checks = forward_checks(cm, clf, x, y, cfg.batch_size)
     start = time.time(); clean = image_outcomes(judge, x, y, None, cfg.batch_size, judge_seeds=_judge_seeds(cfg, name, images))

@@ -157,6 +157,8 @@ def evaluate_models(models: list[str], config: EvalConfig | None = None, out='ru
         return {**dict(zip(('model', 'pretrained'), model_spec(model))), 'config': config, 'out': out, 'name': _folder_name(text),
                 'label': label, 'progress': progress, **_job_context()}
     jobs = {text: job(text) for text in models if text not in read}
+    say(f"{len(models)} models: {len(jobs)} to evaluate" + (f", {len(read)} read from disk" if read else '') +
+        " (each says its plan and estimate when it starts)", progress)
     evaluated = {}
     def finished(text, rows):
         evaluated[text] = rows
@@ -233,6 +235,8 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
     jobs = [{**job, 'method': 'none', 'seed': None, 'run': str(Path(out) / 'none')}] if 'none' in methods else []
     jobs += [{**job, 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')} for s in seeds for m in methods if m != 'none']
     frames, timings = [], []
+    say(f"{len(jobs)} jobs (each trains a method with a seed, unless finished, then evaluates it under {len(protocol)} "
+        f"protocol{'s' if len(protocol) > 1 else ''}), {workers} at a time; a line as each finishes", progress)
     def finished(rows, timing):
         frames.append(rows); timings.append(timing)
         line = (f"{timing['method']}" + (f" seed {timing['seed']}" if timing['seed'] is not None else '') +

@@ -201,3 +201,20 @@ def test_evaluate_ensemble_with_descriptions_for_some_classes(tmp_path):
     (folder,) = (tmp_path / 'runs').iterdir()   # the refused evaluation made no folder
     rows = pd.read_csv(folder / 'results.csv').query("attack == 'ensemble'")
     assert (rows.described_classes == 3).all() and rows.target.str.contains('descriptions for 3 of 10 classes').all()
+
+
+# --- every papermill page's saved outputs: each result line once (issue 33) ---
+
+PAPERMILL_PAGES = ('pretrain', 'calibration', 'train', 'evaluate', 'results', 'test_time_defenses', 'leaderboard', 'own_method', 'explore')
+
+
+@pytest.mark.parametrize('page', PAPERMILL_PAGES)
+def test_each_result_line_appears_once_in_the_saved_outputs(page):
+    "A result line ('... eps 8:  2.5% (n=200)') printed to the terminal must not come back into the notebook a second time."
+    import nbformat
+    nb = nbformat.read(NBS / f'{page}.ipynb', as_version=4)
+    for cell in nb.cells:
+        lines = [line.strip() for o in cell.get('outputs', []) if o.get('output_type') == 'stream' for line in o['text'].splitlines()]
+        results = [line for line in lines if re.search(r'eps \d.*\d%', line)]
+        repeated = sorted({line for line in results if results.count(line) > 1})
+        assert not repeated, f"{page}.ipynb shows {len(repeated)} result lines twice, e.g. {repeated[0]!r}"

@@ -9,17 +9,17 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'tools'))
-from readme_commands import readme_blocks
+from readme_commands import page_blocks, readme_blocks
 
 
-def _commands(*starts) -> list[list[str]]:
-    return [shlex.split(c) for block in readme_blocks() for c in block if c.startswith(starts)]
+def _commands(*starts, blocks=None) -> list[list[str]]:
+    return [shlex.split(c) for block in (readme_blocks() if blocks is None else blocks) for c in block if c.startswith(starts)]
 
 
-def _notebook_commands() -> list[tuple[Path, str, dict, list]]:
-    "(notebook, output, {-p name: value}, -y texts) of every `saft-nb run` and `papermill` command."
+def _notebook_commands(blocks=None) -> list[tuple[Path, str, dict, list]]:
+    "(notebook, output, {-p name: value}, -y texts) of every `saft-nb run` and `papermill` command (README's by default)."
     found = []
-    for words in _commands('saft-nb run ', 'papermill '):
+    for words in _commands('saft-nb run ', 'papermill ', blocks=blocks):
         words = words[2:] if words[0] == 'saft-nb' else words[1:]
         positional, parameters, yaml, i = [], {}, [], 0
         while i < len(words):
@@ -31,8 +31,8 @@ def _notebook_commands() -> list[tuple[Path, str, dict, list]]:
 
 
 def test_every_notebook_command_names_a_notebook_and_only_its_parameters():
-    commands = _notebook_commands()
-    assert len(commands) >= 10, commands
+    commands = _notebook_commands() + [c for blocks in page_blocks().values() for c in _notebook_commands(blocks)]
+    assert len(commands) >= 15, commands
     for notebook, _, parameters, yaml in commands:
         assert notebook.is_file(), notebook
         declared = pm.inspect_notebook(str(notebook))

@@ -1,4 +1,4 @@
-"""The shell commands of README.md, as a user copies them: `python tools/readme_commands.py` lists every command with
+"""The shell commands of README.md and of the docs pages, as a user copies them: `python tools/readme_commands.py` lists every command with
 its block number; `--block N` prints block N's commands (continuation lines joined), for `bash -e` to run (CI runs
 the first: the install and the main job)."""
 from __future__ import annotations
@@ -15,6 +15,16 @@ def readme_blocks(text: str | None = None) -> list[list[str]]:
         joined = re.sub(r'\\\n\s*', ' ', body)
         blocks.append([line.split('  #')[0].strip() for line in joined.splitlines() if line.strip() and not line.lstrip().startswith('#')])
     return blocks
+
+def page_blocks(folder: Path = README.parent / 'nbs') -> dict[str, list[list[str]]]:
+    "The ```sh blocks of each notebook's markdown cells (the docs pages; index.ipynb is README.md), by notebook name."
+    import json
+    pages = {}
+    for path in sorted(folder.glob('*.ipynb')):
+        if path.stem == 'index': continue
+        text = '\n'.join(''.join(c['source']) for c in json.loads(path.read_text())['cells'] if c['cell_type'] == 'markdown')
+        if blocks := readme_blocks(text): pages[path.name] = blocks
+    return pages
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__)
