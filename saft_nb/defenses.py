@@ -40,6 +40,9 @@ class Defense:
     name: str = ''
     paper: str = ''
     source: str = ''                 # the official code it follows: repository@commit file:line
+    paper_url: str | None = None     # the paper: its arXiv abstract or the venue's page (https)
+    code_url: str | None = None      # the official code's repository (https), the one `source` names
+    no_link: str = ''                # why paper_url or code_url is None
     summary: str = ''                # one line, for docs, rows and errors
     defaults: dict = {}              # the official defaults of every option (epsilons in 1/255 units)
     randomized: bool = False         # draws random numbers at inference
@@ -70,10 +73,15 @@ class Defense:
 DEFENSES: dict[str, Defense] = {}
 
 def register_defense(defense: Defense | type) -> Defense:
-    "Make `defense` (an instance or a `Defense` subclass) available by its name; returns the instance."
+    """Make `defense` (an instance or a `Defense` subclass) available by its name; returns the instance. A nameless
+    defense, or a `paper_url` or `code_url` that is not an https address, is a `ConfigError`."""
     if isinstance(defense, type): defense = defense()
     if not isinstance(defense, Defense): raise ConfigError(f"register_defense takes a Defense, got {type(defense).__name__}.")
     if not defense.name: raise ConfigError(f"The defense {type(defense).__name__} has no name.")
+    for what in ('paper_url', 'code_url'):
+        url = getattr(defense, what)
+        if url is not None and not (isinstance(url, str) and url.startswith('https://')):
+            raise ConfigError(f"{type(defense).__name__}.{what} is {url!r}: give an https:// address, or None with the reason in no_link.")
     DEFENSES[defense.name] = defense
     return defense
 
@@ -197,6 +205,7 @@ class TTC(Defense):
     name = 'ttc'
     paper = 'Xing, Zhao and Sebe. CLIP is Strong Enough to Fight Back: Test-time Counterattacks towards Zero-shot Adversarial Robustness of CLIP. CVPR 2025'
     source = 'Sxing2/CLIP-Test-time-Counterattacks@793fbff code/test_time_counterattack.py l.62-159 (defaults l.53-57)'
+    paper_url, code_url = 'https://arxiv.org/abs/2503.03613', 'https://github.com/Sxing2/CLIP-Test-time-Counterattacks'
     summary = 'counterattack the image away from its own embedding where the embedding is falsely stable under noise'
     defaults = {'eps': 4.0, 'steps': 2, 'step_size': 1.0, 'tau_thres': 0.2, 'beta': 2.0, 'tau_model': 'original'}
     randomized, optimizes, published = True, True, 'undefended'
@@ -281,6 +290,7 @@ class CLIPureCos(Defense):
     name = 'clipure-cos'
     paper = 'Zhang, Bi, Chen, Guo and Cheng. CLIPure: Purification in Latent Space via CLIP for Adversarially Robust Zero-Shot Classification. ICLR 2025'
     source = 'TMLResearchGroup-CAS/CLIPure@b4cc6d1 CLIP_eval/CLIPure_Cos.py l.113-124 (blank templates, 10 steps of 30), l.159-203'
+    paper_url, code_url = 'https://arxiv.org/abs/2502.18176', 'https://github.com/TMLResearchGroup-CAS/CLIPure'
     summary = "purify the image embedding toward a blank prompt's (cosine ascent on the sphere), then classify it"
     defaults = {'steps': 10, 'step_size': 30.0, 'grad_norm': 'image', 'blank': 'templates'}
     randomized, optimizes, published = False, True, 'code'

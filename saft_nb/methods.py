@@ -140,6 +140,9 @@ class Method:
     trains: str = 'visual'          # the parameter group it trains: a name in PARAMETER_GROUPS
     epochs: int = 2                 # training's default epochs on the suite (5 minutes on 2 CPU cores)
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
+    paper_url: str | None = None    # the paper: its arXiv abstract or the venue's page (https)
+    code_url: str | None = None     # the official code's repository (https)
+    no_link: str = ''               # why paper_url or code_url is None: no paper, or no public code
     module: nn.Module | None = None # parameters the method owns (set in `prepare`), trained and checkpointed with the model
 
     def check(self, spec) -> None: "Before anything is loaded: a clear error if the training data (`spec`) lacks what this method needs."
@@ -160,9 +163,13 @@ METHODS: dict[str, type] = {}   # name -> Method subclass; plugins add to it (sa
 
 def register_method(cls: type) -> type:
     """Add the `Method` subclass `cls` to `METHODS` under `cls.name` (a class decorator). The same class defined again
-    (same module and qualified name) replaces it; an empty name, a name taken by another class, or a `trains` that
-    names no registered parameter group is a `ConfigError`."""
+    (same module and qualified name) replaces it; an empty name, a name taken by another class, a `trains` that
+    names no registered parameter group, or a `paper_url` or `code_url` that is not an https address is a `ConfigError`."""
     if not cls.name: raise ConfigError(f"{_where(cls)} has no name: set its class attribute name (what -p method selects).")
+    for what in ('paper_url', 'code_url'):
+        url = getattr(cls, what)
+        if url is not None and not (isinstance(url, str) and url.startswith('https://')):
+            raise ConfigError(f"{cls.__qualname__}.{what} is {url!r}: give an https:// address, or None with the reason in no_link.")
     parameter_group(cls.trains, f'{cls.__qualname__}.trains')
     old = METHODS.get(cls.name)
     if old is not None and _definition(old) != _definition(cls):
@@ -201,12 +208,14 @@ def train_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
 class NoFineTuning(Method):
     "The original model, unchanged: the row every fine-tuned model is compared with."
     name, paper, trains = 'none', 'the original model, not fine-tuned', 'none'
+    no_link = 'not a method: the model before fine-tuning'
 
 # %% ../nbs/06_methods.ipynb
 @register_method
 class TeCoA(Method):
     "Text-guided contrastive adversarial training: zero-shot cross-entropy on images attacked with that same cross-entropy."
     name, paper = 'tecoa', 'Mao et al., Understanding Zero-Shot Adversarial Robustness for Large-Scale Models, ICLR 2023'
+    paper_url, code_url = 'https://arxiv.org/abs/2212.07016', 'https://github.com/cvlab-columbia/ZSRobust4FoundationModel'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe = 'tecoa'
     notes = "Text features are computed once; the official code re-encodes all prompts with autograd in every step."
@@ -223,6 +232,8 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)   # P
 class PMGAFT(Method):
     "TeCoA's loss plus KL terms that keep the adversarial outputs near the frozen original's (alpha) and near the student's clean ones (beta)."
     name, paper = 'pmg-aft', 'Wang et al., Pre-trained Model Guided Fine-Tuning for Zero-Shot Adversarial Robustness, CVPR 2024'
+    paper_url = 'https://arxiv.org/abs/2401.04350'
+    code_url = 'https://github.com/serendipity1122/Pre-trained-Model-Guided-Fine-Tuning-for-Zero-Shot-Adversarial-Robustness'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'pmg-aft', 7    # + the student on clean images (3) and the original on adversarial ones (1)
     notes = "form='paper' (default): logits at scale 100, KL averaged over the batch, CLIP's normalization; form='official': the code's cosines, summed KL, ImageNet's mean and std."
@@ -258,6 +269,7 @@ class PMGAFT(Method):
 class FARE(Method):
     "Unsupervised: the adversarial image's embedding is pulled to the frozen original's clean embedding, attacked with that distance; no labels, no text."
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
+    paper_url, code_url = 'https://arxiv.org/abs/2402.12336', 'https://github.com/chs20/RobustVLM'
     attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.0)   # the official momentum 0.9 changes nothing (a re-signed velocity)
     epochs = 1                      # PGD-10 in training: four times TeCoA's cost per epoch
     recipe, forward_passes = 'fare', 4   # + the original on clean images
@@ -272,6 +284,7 @@ class FARE(Method):
 class AGFT(Method):
     "Alignment-guided: adversarial logits are trained towards the frozen original's clean class distribution (soft targets), attacked with the same soft cross-entropy."
     name, paper = 'agft', 'Cui et al., Alignment-Guided Fine-Tuning for Zero-Shot Adversarial Robustness of VLMs, CVPR 2026'
+    paper_url, code_url = 'https://arxiv.org/abs/2603.29410', 'https://github.com/YuboCui/AGFT'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'agft', 4   # + the original on clean images
     def __init__(self,
@@ -294,6 +307,8 @@ class AGFT(Method):
 class PlainAdversarial(Method):
     "Supervised adversarial training with a linear head over the training classes (initialized from the zero-shot classifier): the baseline that forgets zero-shot skill."
     name, paper = 'plain-at', 'Madry et al., ICLR 2018 (adversarial training), the fine-tuning baseline of Mao et al., ICLR 2023'
+    paper_url = 'https://arxiv.org/abs/1706.06083'
+    no_link = "no official code of this fine-tuning baseline: Madry et al.'s paper defines the training, Mao et al.'s describes the baseline"
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     notes = "The linear head is initialized from the zero-shot classifier (our choice: a random head would first have to be learned from adversarial images)."
     def prepare(self, ctx, train_set=None):
@@ -328,6 +343,7 @@ def attention_maps(pooled: torch.Tensor, tokens: torch.Tensor, class_text: torch
 class TGAZSR(Method):
     "TeCoA's cross-entropy plus text-guided attention terms: the adversarial (alpha) and clean (beta) attention maps are pulled to the frozen original's clean ones."
     name, paper = 'tga-zsr', 'Yu et al., Text-Guided Attention is All You Need for Zero-Shot Robustness in Vision-Language Models, NeurIPS 2024'
+    paper_url, code_url = 'https://arxiv.org/abs/2410.21802', 'https://github.com/zhyblue424/TGA-ZSR'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     recipe, forward_passes = 'tga-zsr', 7    # + the student on clean images (3) and the original on them (1)
     notes = "Attention maps as the official code makes them; the frozen model's maps under no_grad (the code builds a graph through it)."
@@ -361,6 +377,7 @@ class TGAZSR(Method):
 class SAFT(TGAZSR):
     "TGA-ZSR's loss over an ensemble of K class descriptions instead of one prompt per class, attacked against the whole description ensemble."
     name, paper = 'saft', 'Zhang et al., Semantic-aware Adversarial Fine-tuning for CLIP, TMLR 2026 (arXiv 2602.12461)'
+    paper_url, code_url = 'https://arxiv.org/abs/2602.12461', 'https://github.com/tmlr-group/SAFT'
     recipe = 'saft'
     notes = "Exact normalized class-name matching with a report; any number of classes; text features computed once."
     def __init__(self,
@@ -424,6 +441,7 @@ def hyperspherical_energy(t: torch.Tensor) -> torch.Tensor:
 class TIMA(Method):
     "Text-image mutual awareness: trains the image encoder and the text projection, with class-pair margins, distillation to the original and a spread of class texts."
     name, paper = 'tima', 'Ma et al., Text-Image Mutual Awareness for Balancing Zero-Shot Adversarial Robustness and Generalization Ability, AAAI 2026 (arXiv 2405.17678)'
+    paper_url, no_link = 'https://arxiv.org/abs/2405.17678', 'no public code'
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
     trains = 'visual+text-projection'
     forward_passes = 7              # + the student on clean images (3) and the original on them (1)
@@ -540,6 +558,7 @@ class _Levels:
 class Hierarchical(Method):
     "Hierarchical multi-level fine-tuning: losses at every level of the class trees, with the text projection trained too (our reading of the paper; no public code)."
     name, paper = 'hierarchical', 'Dong et al., Hierarchically Robust Zero-shot Vision-language Models, CVPR 2026 (arXiv 2604.18867)'
+    paper_url, no_link = 'https://arxiv.org/abs/2604.18867', 'no public code'
     attack = AttackDefaults(eps=1, steps=3, step_size=1)
     trains = 'visual+text-projection'
     notes = "Derived from the paper (no public code): formulas and weights are our choices, stated in the docs; no text-token perturbation."

@@ -236,6 +236,7 @@ class RTPT(Defense):
     name = 'r-tpt'
     paper = ('Sheng, Liang, Wang and He. R-TPT: Improving Adversarial Robustness of Vision-Language Models through '
              'Test-Time Prompt Tuning. CVPR 2025')
+    paper_url, code_url = 'https://arxiv.org/abs/2504.11195', 'https://github.com/TomSheng21/R-TPT'
     source = ('TomSheng21/R-TPT@e085f13 rtpt.py l.37-76 (scores, selection, entropy, tuning), l.145-147, l.165-166, '
               'l.216-254 (per image), l.290-305 (defaults; README: -b 64 --ctx_init a_photo_of_a); clip/custom_clip.py '
               'l.60-173, l.204-244, l.324-364 (CoOp); data/datautils.py l.86-126 (views); data/augmix_ops.py l.21-144')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03c_zoo.ipynb 2
 from __future__ import annotations
-import json, os, re, time
+import html, json, os, re, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -19,14 +19,15 @@ from .models import (ClipModel, _from_open_clip_config, check_finite, hub_cache_
                             load_error_detail, load_hub, load_open_clip, read_torch_file, read_weights)
 
 # %% auto 0
-__all__ = ['ZOO_FILE', 'LAYOUTS', 'TRANSFORMERS_LAYOUT', 'HF_CONFIG', 'HF_WEIGHTS', 'zoo', 'zoo_names', 'zoo_table', 'Layout',
-           'read_checkpoint', 'visual_state', 'transformers_model_config', 'transformers_to_open_clip',
+__all__ = ['ZOO_FILE', 'LAYOUTS', 'TRANSFORMERS_LAYOUT', 'HF_CONFIG', 'HF_WEIGHTS', 'zoo', 'zoo_names', 'zoo_table', 'zoo_html',
+           'Layout', 'read_checkpoint', 'visual_state', 'transformers_model_config', 'transformers_to_open_clip',
            'check_architecture', 'transformers_files', 'load_transformers_clip', 'zoo_dir', 'zoo_file',
            'zoo_weights_file', 'zoo_hash_record', 'verify_zoo_file', 'load_zoo_model']
 
 # %% ../nbs/03c_zoo.ipynb
 ZOO_FILE = DATA_DIR / 'zoo.json'
-_FIELDS = {'paper', 'method', 'architecture', 'base', 'train_eps', 'train_data', 'towers', 'layout', 'url', 'license', 'source'}
+_FIELDS = {'paper', 'paper_url', 'code_url', 'method', 'architecture', 'base', 'train_eps', 'train_data', 'towers', 'layout',
+           'url', 'license', 'source'}
 
 def zoo() -> dict[str, dict]:
     "Every model of the zoo by name, as `saft_nb/data/zoo.json` lists it."
@@ -37,12 +38,30 @@ def zoo_names() -> list[str]:
     return list(zoo())
 
 def zoo_table() -> pd.DataFrame:
-    "The zoo as a table: one row per model, what it is and where it comes from."
-    rows = [{'model': name, 'paper': e['paper'], 'architecture': e['architecture'], 'base weights': e['base'],
+    "The zoo as a table: one row per model, what it is and where it comes from (its paper's and code's addresses too)."
+    rows = [{'model': name, 'paper': e['paper'], 'paper url': e['paper_url'], 'code url': e['code_url'],
+             'architecture': e['architecture'], 'base weights': e['base'],
              'train eps (1/255)': e['train_eps'], 'train data': e['train_data'], 'towers replaced': e['towers'],
              'weights': e.get('weights') or e['url'] or 'not released', 'layout': e['layout'], 'license': e['license'],
              'note': e.get('note', '')} for name, e in zoo().items()]
     return pd.DataFrame(rows).set_index('model')
+
+# %% ../nbs/03c_zoo.ipynb
+def _anchor(text, url: str | None) -> str:
+    "`text` as HTML, a link to `url` when there is one."
+    text = html.escape(str(text))
+    return f'<a href="{html.escape(url)}">{text}</a>' if url else text
+
+def zoo_html() -> str:
+    "The zoo table as HTML: each model's paper, code and weights are links."
+    entries, table = zoo(), zoo_table()
+    page = table.drop(columns=['paper url', 'code url']).astype(str).map(html.escape)
+    page['paper'] = [_anchor(e['paper'], e['paper_url']) for e in entries.values()]
+    page.insert(1, 'code', [_anchor('code', e['code_url']) for e in entries.values()])
+    # the weights by their hub id, repository or file name (the last part of the address for a release that names none)
+    names = [e.get('weights') or e.get('repo') or e.get('file') or (e['url'] or '').rstrip('/').rsplit('/', 1)[-1] for e in entries.values()]
+    page['weights'] = [_anchor(n, e['url']) if e['url'] else 'not released' for n, e in zip(names, entries.values())]
+    return page.to_html(escape=False)
 
 # %% ../nbs/03c_zoo.ipynb
 @dataclass(frozen=True)

@@ -66,3 +66,14 @@ def test_the_real_path_dry_run_runs_as_written_and_lists_what_is_missing():
     assert done.returncode == 0, done.stderr
     assert 'Missing on this machine (3)' in done.stderr and "SAFT needs class descriptions" in done.stderr, done.stderr
     assert 'Traceback' not in done.stderr and 'TCP' not in done.stderr
+
+
+def test_the_readme_tables_link_every_paper_and_code():
+    from make_readme import defenses_summary, methods_table
+    from saft_nb.methods import METHODS
+    table = methods_table()
+    for cls in METHODS.values():
+        if not cls.__module__.startswith('saft_nb.'): continue   # a plugin registered by another test
+        assert (f']({cls.paper_url})' in table) == bool(cls.paper_url), cls
+        assert (f'[code]({cls.code_url})' in table) == bool(cls.code_url), cls
+    assert '[ttc](https://arxiv.org/abs/2503.03613)' in defenses_summary()

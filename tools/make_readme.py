@@ -6,7 +6,8 @@ and their saved text outputs follow them. Cells whose first line is a `#| hide` 
 
 Some included files are made here, from the package, before the README: `figures/methods.md`, the methods table,
 from the method registry (`saft_nb.methods.method_defaults`), so that a new method appears in the README and on the
-docs' home page with no hand edit. `--check` exits 1 when README.md or a made file is out of date.
+docs' home page with no hand edit, its paper and code linked; `figures/defenses-summary.md`, whose defense names link
+their papers. `--check` exits 1 when README.md or a made file is out of date.
 """
 import re, sys
 from pathlib import Path
@@ -28,14 +29,20 @@ def _cell(value) -> str:
     return text.replace('|', '\\|')
 
 
+def _link(text: str, url: str | None) -> str:
+    "`text` as a Markdown link to `url`, or `text` itself when there is no address."
+    return f'[{text}]({url})' if url else text
+
+
 def methods_table() -> str:
     """The methods table of the README and the docs' home page, from the registry: one row per method the package
-    ships (a plugin's methods are left out), its paper (authors and venue: the methods page has the titles), what it
-    trains, its training attack, its default epochs on the suite and its recipe, as `method_defaults()` gives them."""
+    ships (a plugin's methods are left out), its paper (authors and venue, a link to it: the methods page has the
+    titles), its official code, what it trains, its training attack, its default epochs on the suite and its recipe,
+    as `method_defaults()` gives them. A method with no public code shows '-' (its `no_link` says why)."""
     from saft_nb.methods import METHODS, method_defaults, parameter_group
     table = method_defaults()
-    rows = ['| method | paper | trains | training attack (1/255) | suite epochs | recipe |',
-            '|---|---|---|---|---|---|']
+    rows = ['| method | paper | code | trains | training attack (1/255) | suite epochs | recipe |',
+            '|---|---|---|---|---|---|---|']
     for name, row in table.iterrows():
         if not METHODS[name].__module__.startswith('saft_nb.'): continue   # installed plugins are not the package's
         attack = (None if row['attack steps'] != row['attack steps'] else
@@ -44,7 +51,9 @@ def methods_table() -> str:
         parts = row['paper'].split(', ')
         venue = next((p for p in parts[1:] if re.match(r'[A-Za-z]+ \d{4}\b', p)), None)   # 'ICLR 2023', after the title
         paper = f'{parts[0]}, {venue}' if venue else row['paper']                            # Mao et al., ICLR 2023
-        cells = [f'`{name}`', paper, parameter_group(row['trains']).description, attack, epochs, row['recipe']]
+        cls = METHODS[name]
+        cells = [f'`{name}`', _link(paper, cls.paper_url), _link('code', cls.code_url) if cls.code_url else None,
+                 parameter_group(row['trains']).description, attack, epochs, row['recipe']]
         rows.append('| ' + ' | '.join(_cell(c) for c in cells) + ' |')
     return '\n'.join(rows) + '\n'
 
@@ -53,14 +62,18 @@ SUMMARY_COLUMNS = ['model', 'defense', 'images', 'clean', 'as published', 'adapt
 
 def defenses_summary(source: Path = ROOT / 'figures' / 'defenses.md') -> str:
     """The README's narrow table of the defenses sandbox: the first table of `figures/defenses.md` (written by
-    nbs/test_time_defenses.ipynb, which shows every column) with `SUMMARY_COLUMNS` only, then the line saying how it was made."""
+    nbs/test_time_defenses.ipynb, which shows every column) with `SUMMARY_COLUMNS` only, each registered defense's
+    name a link to its paper, then the line saying how it was made."""
+    from saft_nb.defenses import get_defense, list_defenses
+    papers = {name: get_defense(name).paper_url for name in list_defenses()}
     lines = source.read_text(encoding='utf-8').splitlines()
     table = [l for l in lines[:next((i for i, l in enumerate(lines) if not l.startswith('|')), len(lines))]]
     split = lambda l: [c.strip() for c in re.split(r'(?<!\\)\|', l.strip().strip('|'))]
     header = split(table[0])
     keep = [header.index(c) for c in SUMMARY_COLUMNS if c in header]
     out = ['| ' + ' | '.join(header[i] for i in keep) + ' |', '|' + '---|' * len(keep)]
-    out += ['| ' + ' | '.join(split(l)[i] for i in keep) + ' |' for l in table[2:]]
+    linked = lambda column, cell: _link(cell, papers.get(cell)) if column == 'defense' else cell
+    out += ['| ' + ' | '.join(linked(header[i], split(l)[i]) for i in keep) + ' |' for l in table[2:]]
     after = next((l for l in lines[len(table):] if l.strip()), '')
     return '\n'.join(out) + '\n\n' + after + '\n'
 
