@@ -15,8 +15,8 @@ from .data import get_spec
 
 # %% auto 0
 __all__ = ['ALPHA', 'Z95', 'ORIGINAL', 'summary', 'markdown_table', 'mcnemar', 'holm', 'paired_outcomes', 'wilson_interval',
-           'leaderboard', 'plot_leaderboard', 'seed_summary', 'seed_table_markdown', 'plot_tradeoff',
-           'plot_epsilon_curves', 'plot_heatmap', 'plot_training']
+           'leaderboard', 'plot_leaderboard', 'model_facts', 'reported_numbers', 'compact_leaderboard', 'seed_summary',
+           'seed_table_markdown', 'plot_tradeoff', 'plot_epsilon_curves', 'plot_heatmap', 'plot_training']
 
 # %% ../nbs/08b_report.ipynb
 def _order(models: pd.DataFrame) -> list[str]:
@@ -167,10 +167,11 @@ def leaderboard(df: pd.DataFrame, attack: str = 'pgd', eps: float = 1.0, outcome
         out['vs best'], out['vs best p'] = test.mark, test.p_holm
         note = (f"vs best: robust accuracy against {out.index[0]}'s, McNemar's exact test on the same images ({len(datasets)} "
                 f"datasets stacked), Holm-adjusted over {_count(len(out) - 1, 'comparison')}; ▲/▼ where p < {ALPHA:g}")
+    names = list(out.index)   # the models in rank order, before any label changes
     if 'finished' in df:   # a run whose training did not finish is ranked only when asked for, and says so
         late = set(df.model[df.finished.eq(False)])
         out.index = pd.Index([f'{m} (unfinished)' if m in late else m for m in out.index], name='model')
-    out.attrs.update(attack=attack, eps=eps, left_out=sorted(set(df.dataset) - set(robust.dataset)), note=note)
+    out.attrs.update(attack=attack, eps=eps, left_out=sorted(set(df.dataset) - set(robust.dataset)), note=note, models=names)
     return out
 
 def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: float = 1.0, outcomes: pd.DataFrame | None = None):
@@ -189,6 +190,83 @@ def plot_leaderboard(df: pd.DataFrame, path=None, attack: str = 'pgd', eps: floa
            title=f'Robust versus clean accuracy: {t.shape[0]} models,\n{n}+ test images per dataset, 95% confidence intervals\n{t.attrs["note"] if outcomes is None else _mark_note("the best-ranked model")}')
     ax.legend(title='method', loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
     return _finish(fig, path)
+
+# %% ../nbs/08b_report.ipynb
+_EMBEDDED_ARCH = 'tiny ViT ({layers} layers, {image_size} px)'
+
+def _venue(paper: str) -> str:
+    "The venue and year a method's paper reference names first ('ICML 2024'), '' where it names none."
+    import re
+    found = re.search(r'\b([A-Z][A-Za-z]+ (?:19|20)\d\d)\b', paper)
+    return found.group(1) if found else ''
+
+def model_facts(model: str, method: str, base_model) -> dict:
+    """What a leaderboard says about a model beside its numbers, from its zoo entry (the model itself, or the one it was
+    fine-tuned from) and its method's paper: paper, paper url, venue, architecture and base weights; '' where unknown."""
+    import open_clip
+    from saft_nb.defenses import split_defense
+    from saft_nb.methods import METHODS
+    from saft_nb.models import EMBEDDED_CONFIG, EMBEDDED_NAME
+    from saft_nb.zoo import zoo
+    entries, base = zoo(), '' if pd.isna(base_model) else str(base_model)
+    entry = entries.get(split_defense(str(model))[0])
+    cls = METHODS.get(method)
+    known = cls.paper if getattr(cls, 'paper_url', None) else ''   # a paper's reference (authors, title, venue); none for the original model
+    short = {e['method']: e['paper'] for e in entries.values()}   # the zoo's short names: FARE, TeCoA, SAFT
+    facts = {'paper': entry['paper'] if entry else short.get(method, known.split(',')[0] if known else ''),
+             'paper url': (entry or {}).get('paper_url') or getattr(cls, 'paper_url', None) or '',
+             'venue': _venue(known), 'architecture': '', 'base weights': base}
+    arch, _, tag = base.partition('/')
+    if entry: facts.update(architecture=entry['architecture'], **{'base weights': entry['base']})   # the released model itself
+    elif base in entries: facts['architecture'] = entries[base]['architecture']                    # fine-tuned from a released model
+    elif base == EMBEDDED_NAME: facts['architecture'] = _EMBEDDED_ARCH.format(**EMBEDDED_CONFIG['vision_cfg'])
+    elif tag and arch in open_clip.list_models(): facts.update(architecture=arch, **{'base weights': tag})
+    return facts
+
+
+# %% ../nbs/08b_report.ipynb
+def reported_numbers(model: str, protocol: str, attack: str, eps: float) -> dict | None:
+    """The clean and robust accuracy the zoo model `model`'s paper or release reports under `protocol` at `eps` (with
+    the datasets its mean covers and its source), where `attack` is the one it reports or the protocol's worst case;
+    None for a model outside the zoo, one defended at inference, or no such number."""
+    from saft_nb.defenses import split_defense
+    from saft_nb.zoo import zoo
+    name, defense = split_defense(str(model))
+    if defense is not None: return None   # the paper's numbers are the undefended model's
+    for r in zoo().get(name, {}).get('reported', []):
+        if r['protocol'] == protocol and np.isclose(r['eps'], eps) and attack in (r['attack'], 'worst-case'): return r
+    return None
+
+
+# %% ../nbs/08b_report.ipynb
+def _label_of(board: pd.DataFrame) -> dict:
+    "Model name -> its label in `board`'s index (a run whose training did not finish: 'name (unfinished)')."
+    return dict(zip(board.attrs['models'], board.index))
+
+def compact_leaderboard(board: pd.DataFrame, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`leaderboard`'s table in RobustBench's form: the ranked table (rank, paper and its address, venue, architecture,
+    base weights, mean clean and robust accuracy, the robust mean's 95% interval, epsilon, test images, and the numbers
+    the paper reports under the same protocol beside them), and the per-dataset columns as a detail table apart."""
+    first = df.drop_duplicates('model').set_index('model')
+    models, attack, eps = board.attrs['models'], board.attrs['attack'], board.attrs['eps']
+    facts = pd.DataFrame([model_facts(m, first.method[m], first.base_model[m]) for m in models], index=board.index)
+    datasets = [c.removesuffix(' n') for c in board.columns if c.endswith(' n')]
+    lo, hi = (board.robust - board['robust ±']).clip(0, 100), (board.robust + board['robust ±']).clip(0, 100)
+    out = pd.DataFrame({'rank': range(1, len(board) + 1)}, index=board.index).join(facts)
+    out['clean'], out['robust'] = board.clean, board.robust
+    out['robust 95% CI'] = [f'{a:.1f}-{b:.1f}' for a, b in zip(lo, hi)]
+    out['epsilon'] = f'{eps:g}/255'
+    out['n'] = board[[f'{d} n' for d in datasets]].sum(axis=1).astype(int)   # test images, all datasets together
+    protocol = first.protocol if 'protocol' in first else pd.Series('', index=first.index)
+    reported = {m: reported_numbers(m, protocol[m], attack, eps) for m in models}
+    out['reported clean'] = [reported[m]['clean'] if reported[m] else '' for m in models]
+    out['reported robust'] = [reported[m]['robust'] if reported[m] else '' for m in models]
+    if 'vs best' in board: out['vs best'] = board['vs best']
+    detail = board[[c for c in board.columns if any(c.startswith(f'{d} ') for d in datasets)]]
+    sources = [f"{_label_of(board)[m]}: {r['datasets']} ({r['source']})" for m, r in reported.items() if r]
+    out.attrs.update(board.attrs, datasets=datasets, reported=sources)
+    return out, detail
+
 
 # %% ../nbs/08b_report.ipynb
 _GROUPS = ('seen', 'unseen')

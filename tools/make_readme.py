@@ -82,13 +82,18 @@ MADE = {ROOT / 'figures' / 'methods.md': methods_table,   # files index.ipynb in
         ROOT / 'figures' / 'defenses-summary.md': defenses_summary}   # and from nbs/test_time_defenses.ipynb's run
 
 
+def readme_links(markdown: str, folder: Path = ROOT / 'nbs') -> str:
+    "Links to the site's pages (`train.html`) as links to their notebooks (`nbs/train.ipynb`), which GitHub shows."
+    return re.sub(r'\]\(([\w-]+)\.html\)', lambda m: f'](nbs/{m.group(1)}.ipynb)' if (folder / f'{m.group(1)}.ipynb').is_file() else m.group(0), markdown)
+
+
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
     nb = nbformat.read(nb_path, as_version=4)
     parts = []
     for cell in nb.cells:
         src = cell.source.strip()
         if not src or src.startswith('#| hide'): continue
-        if cell.cell_type == 'markdown': parts.append(expand_includes(src, nb_path.parent))
+        if cell.cell_type == 'markdown': parts.append(readme_links(expand_includes(src, nb_path.parent)))
         elif cell.cell_type == 'code':
             parts.append(f'```python\n{src}\n```')
             text = ''.join(o.get('text', '') for o in cell.get('outputs', []) if o.get('output_type') == 'stream')
