@@ -107,9 +107,9 @@ def run_experiment(path: Path, cwd: Path, parameters: dict):
     _write(path, nb)
     if 'run_dir' in parameters: shutil.rmtree(cwd / parameters['run_dir'], ignore_errors=True)   # train anew, no resume
     pm.execute_notebook(str(path), str(path), parameters=parameters, cwd=str(cwd), kernel_name='python3',
-                        progress_bar=False, store_widget_state=False)   # the pages show widgets as their saved figures
+                        progress_bar=False)
     nb = _read(path)
-    nb.get('metadata', {}).pop('widgets', None)   # no widget state in git: it would make the pages load a CDN's widget manager
+    nb.get('metadata', {}).pop('widgets', None)   # no widget state in git: the pages show widgets as their saved figures
     where = '' if cwd == ROOT else f'cd {cwd.relative_to(ROOT)} && '
     _note_parameters(nb, where + f'papermill {path.name if where else "nbs/" + path.name} OUT.ipynb{{flags}}',
                      ', run by `tools/execute_nbs.py`')
