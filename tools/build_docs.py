@@ -290,7 +290,9 @@ def convert(nb: dict, base: Path, source: str | None = None) -> tuple[str, dict]
         if cell['cell_type'] == 'code': cell = _code_cell(cell)
         else:
             # as in README.md: links into ../ point at the site's root, where figures/ is copied
-            cell = {**cell, 'source': myst_text(expand_includes(''.join(cell['source']), base))}
+            text = expand_includes(''.join(cell['source']), base)
+            text = re.sub(r'\]\(([\w-]+)\.html\)', r'](\1.ipynb)', text)   # a link to a page: to its source, which MyST resolves (or warns)
+            cell = {**cell, 'source': myst_text(text)}
         out.append(cell)
     # the widgets' saved state makes myst-nb load require.js and the widget manager from CDNs; the widget outputs
     # themselves are gone (a view shows the static figure saved with it), so the state is too
