@@ -28,7 +28,7 @@ NBS = ROOT / 'nbs'
 EXPERIMENTS = {
     'train.ipynb': (ROOT, {'method': 'saft', 'run_dir': 'runs/docs/saft'}),
     'evaluate.ipynb': (ROOT, {'run': 'runs/docs/saft', 'n': 200, 'epsilons': '8', 'aa_steps': 10}),
-    'explore.ipynb': (NBS, {'runs_folder': '../runs/results'}),   # JupyterLab runs it from nbs/
+    'explore.ipynb': (NBS, {'runs_folder': '../runs/docs'}),   # JupyterLab runs it from nbs/; the docs' SAFT run (train.ipynb's)
     'leaderboard.ipynb': (ROOT, {'models': 'embedded,runs/docs/saft,runs/docs/saft + clipure-cos', 'attacks': 'pgd', 'epsilons': '8', 'n': 200,
                                  'out': 'runs/docs/leaderboard'}),   # a defended entry too: ranked by its adaptive number
     'test_time_defenses.ipynb': (ROOT, {'out': 'runs/docs/defenses'}),   # its own run: figures/defenses.md, shown in the README
