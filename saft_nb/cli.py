@@ -12,8 +12,8 @@ from .core import ConfigError, MissingResourceError, SaftError, duration
 from .recipes import OptionParser
 
 # %% auto 0
-__all__ = ['COMMANDS', 'parameter_value', 'find_notebook', 'NotebookFailed', 'failure_sentence', 'run_notebook', 'run_parameters',
-           'run_command', 'main']
+__all__ = ['COMMANDS', 'parameter_value', 'find_notebook', 'NotebookFailed', 'failure_sentence', 'output_notebook',
+           'run_notebook', 'run_parameters', 'run_command', 'main']
 
 # %% ../nbs/10_cli.ipynb
 def parameter_value(text: str):
@@ -72,6 +72,10 @@ def _local_transport(folder: str):
     config = Config(); config.KernelManager.transport, config.KernelManager.ip = 'ipc', str(Path(folder) / 'kernel')
     return config
 
+def output_notebook(source: Path, output=None) -> Path:
+    "Where the executed notebook goes: `output`, else `runs/` and the notebook's own name."
+    return Path(output) if output is not None else Path('runs') / source.name
+
 def run_notebook(notebook, output=None, parameters: dict | None = None, cwd=None, progress_bar: bool = False) -> Path:
     """Execute `notebook` (a path, or a name of `nbs/`) with papermill and `parameters`, into `output` (default
     `runs/NAME.ipynb`), its kernel talking to this terminal. Returns the output notebook's path; a failure raises
@@ -79,7 +83,7 @@ def run_notebook(notebook, output=None, parameters: dict | None = None, cwd=None
     import papermill
     from papermill.exceptions import PapermillExecutionError
     source = find_notebook(notebook)
-    output = Path(output) if output is not None else Path('runs') / source.name
+    output = output_notebook(source, output)
     if output.resolve() == source.resolve(): raise ConfigError(f"The output notebook {output} is the notebook itself; give another path (runs/{source.name}).")
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix='saft-nb-kernel-') as sockets, _kernel_environment():
@@ -122,7 +126,7 @@ def run_command(argv: list[str]) -> Path:
     args = _run_parser().parse_args(argv)
     parameters, start = run_parameters(args), time.monotonic()
     source = find_notebook(args.notebook)
-    output = Path(args.output) if args.output else Path('runs') / source.name
+    output = output_notebook(source, args.output)
     shown = ' '.join(f"-p {k} {v}" for k, v in parameters.items())
     print(f"saft-nb: running {source} into {output}" + (f" with {shown}" if shown else ''), file=sys.stderr, flush=True)
     output = run_notebook(source, output, parameters, cwd=args.cwd)

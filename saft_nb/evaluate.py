@@ -28,7 +28,7 @@ from .data import INTERPOLATIONS, PERTURB_AT, get_spec, images_and_labels, list_
 from .descriptions import check_coverage, dataset_descriptions, descriptions_for
 from .models import EMBEDDED_NAME, ZeroShotClassifier
 from .loading import check_model_path, load_for_evaluation, model_spec, unfinished_training
-from .preflight import dataset_problem, dry_run_report, weights_problem
+from .preflight import dataset_problem, dry_run_report, file_problem, weights_problem
 from .card import write_card
 from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_dataset_keys, check_prompts,
                              load_extensions, per_dataset)
@@ -380,13 +380,13 @@ def _judge_seeds(cfg: EvalConfig, dataset: str, images: list[int]) -> ImageSeeds
     "A randomized judge's (a defense's) draws: one stream per image, the same for every row, so the worst case measures attacks, not draws."
     return ImageSeeds(cfg.seed, images, f'{dataset}|judge')
 
-def _attack_images(clf, x, y, images: list[int], cfg: EvalConfig, run: AttackRun, rows: torch.Tensor, salt: str, dataset: str) -> torch.Tensor:
+def _attack_images(clf, x, y, images: list[int], cfg: EvalConfig, run: AttackRun, rows: torch.Tensor, salt: str, dataset: str,
+                   on_batch=None) -> torch.Tensor:
     """Whether each image of `rows` stays right under `run` as `clf` judges it, the attack's random numbers drawn from
     per-image streams salted by `salt`, a randomized judge's from `_judge_seeds`."""
     chosen = [images[r] for r in rows.tolist()]
     seeds, judge_seeds = ImageSeeds(cfg.seed, chosen, salt), _judge_seeds(cfg, dataset, chosen)
-    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds, judge_seeds,
-                          on_batch=Heartbeat(f"{dataset} {salt.split('|')[1]} eps {run.eps:g}"))
+    return image_outcomes(clf, x[rows], y[rows], run.make_adversarial, cfg.batch_size, seeds, judge_seeds, on_batch)
 
 class Heartbeat:
     "A progress line at most once a `every` seconds while an attack goes through its batches (its row is said when it ends)."
@@ -408,7 +408,7 @@ def measure_row(clf, x, y, images: list[int], cfg: EvalConfig, plan: RowPlan, st
         rows = right.nonzero()[:, 0]
         if not len(rows): break
         salt = f"{dataset}|{name}|{run.eps:g}|{run.settings.get('target')}" + (f'|{evaluation}' if evaluation else '')
-        survived = _attack_images(clf, x, y, images, cfg, run, rows, salt, dataset)
+        survived = _attack_images(clf, x, y, images, cfg, run, rows, salt, dataset, Heartbeat(f"{dataset} {name} eps {run.eps:g}"))
         for r in rows[~survived].tolist(): broken[r] = name
         right[rows] = survived
     return right, broken
@@ -726,11 +726,8 @@ def dry_run(model: str, config: EvalConfig, pretrained: str | None = None, as_js
     explained = config.explain()
     value = {name: entry['value'] for name, entry in explained.items()}
     problems = [weights_problem(model, pretrained)] + [dataset_problem(d, value['root']) for d in value['datasets']]
-    if value['descriptions'] is not None and not Path(value['descriptions']).expanduser().is_file():
-        problems.append(f"The description file {value['descriptions']} does not exist.")
-    problems = [p for p in problems if p]
-    if as_json: return json.dumps({**explained, 'missing': problems}, indent=1)
-    return dry_run_report(explained, problems, 'evaluation')
+    if value['descriptions'] is not None: problems.append(file_problem(value['descriptions'], 'The description file'))
+    return dry_run_report(explained, problems, 'evaluation', as_json)
 
 def _cli_parser() -> OptionParser:
     "`saft-evaluate`'s options: the model, one per `EvalConfig` field (its comment as the help), plugins and datasets, where the results go."

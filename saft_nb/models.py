@@ -21,11 +21,12 @@ from .core import ConfigError, MissingResourceError, SaftError, WEIGHTS_DIR, ato
 
 # %% auto 0
 __all__ = ['EMBEDDED_NAME', 'EMBEDDED_CONFIG', 'EMBEDDED_TOKENIZER', 'CORRUPT_FILE_ERRORS', 'RANDOM_WEIGHTS', 'HUB_PREFIXES',
-           'WRONG_WEIGHTS_ERRORS', 'HUB_CONFIG', 'ClipModel', 'lean_vision_tower', 'open_clip_vision_tower',
-           'build_clip', 'unreadable_error', 'read_torch_file', 'read_weights', 'tensors_sha256', 'save_clip',
-           'load_error_detail', 'check_finite', 'load_clip_file', 'embedded_weights_path', 'embedded_record',
-           'looks_like_path', 'load_embedded', 'load_open_clip', 'is_hub_folder', 'hub_cache_dir', 'hub_files',
-           'load_hub', 'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states', 'project_text',
+           'WRONG_WEIGHTS_ERRORS', 'HUB_CONFIG', 'HUB_WEIGHTS', 'ClipModel', 'lean_vision_tower',
+           'open_clip_vision_tower', 'build_clip', 'unreadable_error', 'read_torch_file', 'read_weights',
+           'tensors_sha256', 'save_clip', 'load_error_detail', 'check_finite', 'load_clip_file',
+           'embedded_weights_path', 'embedded_record', 'looks_like_path', 'load_embedded', 'load_open_clip',
+           'cached_tag_weights', 'is_hub_folder', 'hub_cache_dir', 'cached_hub_file', 'hub_files', 'load_hub',
+           'text_parameters', 'encode_texts', 'bank_texts', 'text_bank', 'text_states', 'project_text',
            'ZeroShotClassifier', 'zero_shot_accuracy']
 
 # %% ../nbs/03_models.ipynb
@@ -415,14 +416,18 @@ def _load_weights_file(arch: str, path: Path, quick_gelu: bool = False) -> ClipM
     check_finite(cm.model.state_dict(), path)
     return cm
 
+def cached_tag_weights(arch: str, tag: str) -> Path | None:
+    "The weights file of `arch`'s pretrained `tag` in the Hugging Face cache, or None (not cached, or not on the hub): no network asked."
+    repo, filename = os.path.split(open_clip.get_pretrained_cfg(arch, tag).get('hf_hub', ''))
+    return cached_hub_file(repo, [filename] if filename else HUB_WEIGHTS) if repo else None
+
 def _load_tag(arch: str, tag: str) -> ClipModel:
     "`arch` with the weights of its pretrained `tag`, from the Hugging Face cache, else downloaded; one sentence when neither works."
     from open_clip.pretrained import download_pretrained
     tag_cfg = open_clip.get_pretrained_cfg(arch, tag)
     # weights trained with QuickGELU (OpenAI's) need it in the architecture; open_clip itself only warns
     quick_gelu = bool(tag_cfg.get('quick_gelu')) and not open_clip.get_model_config(arch).get('quick_gelu', False)
-    repo, filename = os.path.split(tag_cfg.get('hf_hub', ''))
-    cached = _cached_hub_file(repo, [filename] if filename else _HUB_WEIGHTS) if repo else None
+    cached = cached_tag_weights(arch, tag)
     try:
         with _quiet_open_clip(): path = cached or download_pretrained(tag_cfg)
     except (OSError, ValueError, RuntimeError) as e:   # not cached and no network, a bad repository id, a failed checksum (not a bug)
@@ -438,7 +443,7 @@ def _load_tag(arch: str, tag: str) -> ClipModel:
 
 # %% ../nbs/03_models.ipynb
 HUB_CONFIG = 'open_clip_config.json'   # the file that makes a folder an open_clip hub model
-_HUB_WEIGHTS = ('open_clip_model.safetensors', 'open_clip_pytorch_model.safetensors', 'open_clip_pytorch_model.bin')
+HUB_WEIGHTS = ('open_clip_model.safetensors', 'open_clip_pytorch_model.safetensors', 'open_clip_pytorch_model.bin')
 
 def is_hub_folder(path: Path) -> bool:
     "Whether `path` is a folder holding an open_clip hub model's `open_clip_config.json` (a copy of its repository, or a cache snapshot)."
@@ -449,7 +454,7 @@ def hub_cache_dir() -> Path:
     from huggingface_hub import constants
     return Path(constants.HF_HUB_CACHE)
 
-def _cached_hub_file(repo: str, filenames) -> Path | None:
+def cached_hub_file(repo: str, filenames) -> Path | None:
     "The first of `filenames` that the Hugging Face cache holds for `repo`, without asking the network (which retries for ~30 s offline)."
     from huggingface_hub import try_to_load_from_cache
     for filename in filenames:
@@ -463,12 +468,12 @@ def hub_files(name: str) -> tuple[Path, Path]:
     if name.startswith('local-dir:'):
         folder = Path(name[len('local-dir:'):])
         if not is_hub_folder(folder): raise MissingResourceError(f"{folder} holds no {HUB_CONFIG}: it is not a copy of an open_clip hub model.")
-        weights = next((folder / f for f in _HUB_WEIGHTS if (folder / f).is_file()), None)
-        if weights is None: raise MissingResourceError(f"{folder} has an {HUB_CONFIG} but no weights ({' or '.join(_HUB_WEIGHTS[::2])}): copy them next to it.")
+        weights = next((folder / f for f in HUB_WEIGHTS if (folder / f).is_file()), None)
+        if weights is None: raise MissingResourceError(f"{folder} has an {HUB_CONFIG} but no weights ({' or '.join(HUB_WEIGHTS[::2])}): copy them next to it.")
         return folder / HUB_CONFIG, weights
     from huggingface_hub import hf_hub_download
     repo = name[len('hf-hub:'):]
-    config, weights = _cached_hub_file(repo, [HUB_CONFIG]), _cached_hub_file(repo, _HUB_WEIGHTS)
+    config, weights = cached_hub_file(repo, [HUB_CONFIG]), cached_hub_file(repo, HUB_WEIGHTS)
     if config is not None and weights is not None: return config, weights   # offline machines stop here
     try:
         with _quiet_open_clip():   # huggingface_hub's retry warnings still show: progress while it waits for a network

@@ -4,26 +4,27 @@
 
 # %% ../nbs/06c_preflight.ipynb 2
 from __future__ import annotations
-import os
+import json, open_clip
 from pathlib import Path
 
-import open_clip
-
 from .core import SaftError
-from .data import data_root, get_spec
-from .loading import model_kind, weights_file, is_run_folder
+from .data import _missing, data_root, get_spec
+from .loading import is_run_folder, model_kind
 from .methods import get_method
+from .models import HUB_WEIGHTS, cached_hub_file, cached_tag_weights
 from .zoo import zoo, zoo_file
 
 # %% auto 0
-__all__ = ['weights_problem', 'dataset_problem', 'method_problem', 'dry_run_report']
+__all__ = ['file_problem', 'weights_problem', 'dataset_problem', 'method_problem', 'dry_run_report']
 
 # %% ../nbs/06c_preflight.ipynb
+def file_problem(path, what: str) -> str | None:
+    "Why the file `path` (`what` it is, in words) cannot be read: it does not exist; None when it is a file."
+    return None if Path(path).expanduser().is_file() else f"{what} {path} does not exist."
+
 def _hub_cached(repo_id: str) -> bool:
     "Whether open_clip's weights for the Hugging Face repository `repo_id` are in the local cache (no network asked)."
-    from huggingface_hub import try_to_load_from_cache
-    names = ('open_clip_model.safetensors', 'open_clip_pytorch_model.bin')   # what open_clip looks for, safetensors first
-    return any(isinstance(try_to_load_from_cache(repo_id, name), str) for name in names)
+    return cached_hub_file(repo_id, HUB_WEIGHTS) is not None
 
 def weights_problem(model: str, pretrained: str | None = None) -> str | None:
     "Why the weights of `model` (with `pretrained`) cannot be loaded on this machine, or None when they can."
@@ -44,10 +45,9 @@ def weights_problem(model: str, pretrained: str | None = None) -> str | None:
         return f"{model} is not in the Hugging Face cache: open_clip downloads it on first use; offline, copy ~/.cache/huggingface from a machine that has it."
     if kind == 'architecture' and pretrained not in (None, 'random'):
         if Path(pretrained).suffix or '/' in pretrained:
-            return None if Path(pretrained).is_file() else f"Weights file {pretrained} does not exist."
-        cfg = open_clip.get_pretrained_cfg(model, pretrained)
-        hub = (cfg or {}).get('hf_hub', '').strip('/')
-        if hub and not _hub_cached(hub):
+            return file_problem(pretrained, 'Weights file')   # the sentence loading would stop with
+        hub = open_clip.get_pretrained_cfg(model, pretrained).get('hf_hub', '').strip('/')
+        if hub and cached_tag_weights(model, pretrained) is None:
             return (f"{model}/{pretrained} is not in the Hugging Face cache ({hub}): open_clip downloads it on first use; offline, copy "
                     f"~/.cache/huggingface from a machine that downloaded it, or give the weights as a file (-p pretrained /path/weights.pt).")
     return None
@@ -60,24 +60,26 @@ def dataset_problem(name: str, root=None) -> str | None:
     reads_a_folder = isinstance(spec.loader, str) and (spec.loader == 'imagefolder' or spec.loader.startswith('torchvision:'))
     if not reads_a_folder: return None
     root = data_root(root)
-    if (root / (spec.folder or spec.name)).exists(): return None
-    return f"Dataset {name!r} is not under {root}: download {(spec.download or 'it').format(root=root)} (or pass root=/where/it/is)."
+    return None if (root / (spec.folder or spec.name)).exists() else str(_missing(spec, root))   # the sentence loading would stop with
 
 # %% ../nbs/06c_preflight.ipynb
 def method_problem(method: str, options: dict | None, dataset: str) -> str | None:
     """Why `method` with `options` cannot train on `dataset` with what is on this machine (SAFT's description file,
     say), or None: the method's own `check`, which reads no images."""
     options = options or {}
-    for key, value in options.items():
-        if key == 'descriptions' and isinstance(value, str) and not Path(value).expanduser().is_file():
-            return f"The description file {value} (method option descriptions) does not exist."
+    descriptions = options.get('descriptions')
+    if isinstance(descriptions, str) and not Path(descriptions).expanduser().is_file():
+        return f"The description file {descriptions} (method option descriptions) does not exist."
     try: get_method(method, **options).check(get_spec(dataset))
     except SaftError as e: return str(e)
     return None
 
 # %% ../nbs/06c_preflight.ipynb
-def dry_run_report(explained: dict, problems: list[str], what: str = 'run') -> str:
-    "The lines a dry run prints: `explained` (field: {value, source}) as one line per field, then the `problems` found."
+def dry_run_report(explained: dict, problems: list[str | None], what: str = 'run', as_json: bool = False) -> str:
+    """What a dry run prints: `explained` (field: {value, source}) one line per field, then the `problems` found (None:
+    that check found nothing); `as_json`: the same for a script, {field: {value, source}, 'missing': [sentences]}."""
+    problems = [p for p in problems if p]
+    if as_json: return json.dumps({**explained, 'missing': problems}, indent=1)
     width = max(map(len, explained), default=0)
     lines = [f"Dry run: the {what}'s resolved values and where each comes from (nothing is loaded or written)"]
     lines += [f"  {name:<{width}}  {entry['value']!r}  ({entry['source']})" for name, entry in explained.items()]

@@ -631,10 +631,9 @@ def dry_run(config: TrainConfig, as_json: bool = False) -> str:
     probe = copy.deepcopy(config); probe._dry = True   # the method's own check is reported with the others, not raised
     explained = probe.explain()
     value = {name: entry['value'] for name, entry in explained.items()}
-    problems = [p for p in (weights_problem(value['model'], value['pretrained']), dataset_problem(value['dataset'], value['root']),
-                            method_problem(value['method'], value['method_options'], value['dataset'])) if p]
-    if as_json: return json.dumps({**explained, 'missing': problems}, indent=1)
-    return dry_run_report(explained, problems, 'training run')
+    problems = [weights_problem(value['model'], value['pretrained']), dataset_problem(value['dataset'], value['root']),
+                method_problem(value['method'], value['method_options'], value['dataset'])]
+    return dry_run_report(explained, problems, 'training run', as_json)
 
 def _cli_parser() -> OptionParser:
     "`saft-train`'s options: one per `TrainConfig` field (its comment as the help), plugins and datasets, where the run goes."

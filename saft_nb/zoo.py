@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from .core import DATA_DIR, ConfigError, MissingResourceError, SaftError, file_sha256, load_json, save_json
-from .models import (ClipModel, _from_open_clip_config, check_finite, hub_cache_dir, hub_files, is_hub_folder, load_embedded,
+from .models import (ClipModel, _from_open_clip_config, cached_hub_file, check_finite, hub_cache_dir, hub_files, is_hub_folder, load_embedded,
                             load_error_detail, load_hub, load_open_clip, read_torch_file, read_weights)
 
 # %% auto 0
@@ -187,11 +187,6 @@ def _folder_files(folder: Path) -> tuple[Path, Path] | None:
     if weights is None: raise MissingResourceError(f"{folder} has a {HF_CONFIG} but no weights ({' or '.join(HF_WEIGHTS)}): copy them next to it.")
     return folder / HF_CONFIG, weights
 
-def _cached(repo: str, filenames) -> Path | None:
-    "The first of `filenames` that the Hugging Face cache holds for `repo`, without asking the network."
-    from huggingface_hub import try_to_load_from_cache
-    return next((Path(p) for f in filenames if isinstance(p := try_to_load_from_cache(repo, f, cache_dir=hub_cache_dir()), str)), None)
-
 def _download(repo: str) -> tuple[Path, Path]:
     "config.json and the first of the weights files the hub has for `repo`, downloaded into the Hugging Face cache."
     from huggingface_hub import hf_hub_download
@@ -210,7 +205,7 @@ def transformers_files(name: str, entry: dict, pretrained: str | None = None) ->
     if found: return found
     if pretrained is not None:
         raise MissingResourceError(f"pretrained for {name} is a copy of {repo}: a folder holding its {HF_CONFIG} and {HF_WEIGHTS[0]}, which {pretrained} is not.")
-    config, weights = _cached(repo, [HF_CONFIG]), _cached(repo, HF_WEIGHTS)
+    config, weights = cached_hub_file(repo, [HF_CONFIG]), cached_hub_file(repo, HF_WEIGHTS)
     if config is not None and weights is not None: return config, weights   # offline machines stop here
     from huggingface_hub.errors import EntryNotFoundError
     try: return _download(repo)
