@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_attacks.ipynb 2
 from __future__ import annotations
-import contextlib, hashlib, math
+import contextlib, functools, hashlib, math
 from dataclasses import dataclass, asdict
 from typing import Callable, NamedTuple
 
@@ -156,10 +156,11 @@ class EnsembleCrossEntropy(Objective):
     "Mean cross-entropy over the K members of a classifier's text bank (SAFT's semantic-ensemble attack); one image forward."
     def __init__(self, clf: ZeroShotClassifier, labels): self.clf, self.labels = clf, labels
     def __call__(self, x, idx):
-        logits = self.clf.member_logits(x).float()            # K x B x C
+        feats = self.clf.image_features(x)
+        logits = self.clf.logit_scale * torch.einsum('bd,kcd->kbc', feats, self.clf.members).float()   # K x B x C
         y = self.labels[idx]
         loss = torch.stack([F.cross_entropy(l, y, reduction='none') for l in logits]).mean(0)
-        return loss, logits.mean(0).argmax(-1) != y
+        return loss, (feats @ self.clf.weights.T).argmax(-1) != y   # wrong as the ensemble classifier scores: the members' normalized mean
 
 # %% ../nbs/04_attacks.ipynb
 class MultiLevel(Objective):
@@ -708,3 +709,16 @@ def _superclass_plan(target: AttackTarget, budget: AttackBudget, epsilons: list)
 
 register_attack(EvalAttack(name='superclass', summary='PGD on the cross-entropy of each class tree level\'s superclass classifier, judged on the classes',
                            budget='pgd', plan=_superclass_plan, passes=_pgd_passes));
+
+# %% ../nbs/04_attacks.ipynb
+def _embedding_plan(target: AttackTarget, budget: AttackBudget, epsilons: list) -> list[AttackRun]:
+    "The embedding-space attack's runs on one dataset: PGD on the distance of the image embedding to the clean one, one per epsilon."
+    clf = target.clf
+    def run(xb, yb, seeds=None, eps=None):
+        with torch.no_grad(): reference = clf.image_features(xb, normalize=False).float()
+        return eval_pgd(EmbeddingDistance(lambda z: clf.image_features(z, normalize=False), reference), xb, eps, budget, target.cm.model, seeds)
+    return [AttackRun(eps, functools.partial(run, eps=eps), dict(steps=budget.steps, step_size=budget.step(eps), restarts=1, target='embedding'))
+            for eps in epsilons]
+
+register_attack(EvalAttack(name='embedding', summary="FARE's embedding-space attack: PGD on the squared distance of the image embedding to the clean one, judged on the classes",
+                           budget='pgd', plan=_embedding_plan, passes=_pgd_passes));

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb 2
 from __future__ import annotations
-import json, os, re, sys, time
+import contextlib, io, json, os, re, sys, time
 from dataclasses import dataclass, asdict
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from .defenses import DefendedClassifier, defense_options, get_defense
 from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, atomic_write, check_choice, check_number,
                           check_writable, duration, file_sha256, load_json, loaded_plugins, new_run_dir, resolve_device, save_json, say, set_threads)
 from .data import INTERPOLATIONS, PERTURB_AT, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset, with_class_names
-from .descriptions import check_coverage, dataset_descriptions, descriptions_for
+from .descriptions import DescriptionSet, check_coverage, dataset_descriptions, descriptions_for, refine_top_k
 from .models import EMBEDDED_NAME, ZeroShotClassifier
 from .loading import check_model_path, load_for_evaluation, model_spec, unfinished_training
 from .preflight import dataset_problem, dry_run_report, file_problem, weights_problem
@@ -34,10 +34,11 @@ from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_confi
                              load_extensions, per_dataset)
 
 # %% auto 0
-__all__ = ['OUTCOMES', 'suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'evaluate', 'sample_images',
-           'RowPlan', 'row_plans', 'Heartbeat', 'measure_row', 'forward_checks', 'evaluate_images', 'evaluation_passes',
-           'seconds_per_pass', 'EvalClock', 'rows_from_outcomes', 'EvalProcesses', 'save_results', 'load_results',
-           'read_outcomes', 'merge_evaluations', 'dry_run', 'cli', 'main']
+__all__ = ['SEMANTIC_K', 'OUTCOMES', 'suite_datasets', 'EvalConfig', 'check_rows', 'read_finished_evaluation', 'semantic_texts',
+           'evaluate', 'sample_images', 'RowPlan', 'row_plans', 'Heartbeat', 'measure_row', 'forward_checks',
+           'evaluate_images', 'evaluation_passes', 'seconds_per_pass', 'EvalClock', 'rows_from_outcomes',
+           'EvalProcesses', 'save_results', 'load_results', 'read_outcomes', 'merge_evaluations', 'dry_run', 'cli',
+           'main']
 
 # %% ../nbs/08_evaluation.ipynb
 def suite_datasets() -> list[str]: return [d for d in list_datasets() if d.startswith('suite-')]
@@ -62,7 +63,7 @@ class EvalConfig(ResolvedConfig):
     batch_size: int | None = None          # images per forward pass (attacks included)
     seed: int | None = None                # the test sample and the attacks' random starts
     split: str | None = None               # 'test', or 'val' for decisions (checkpoints, calibration): never decide on a test set
-    prompts: str | dict | None = None      # 'templates' (each dataset's ensemble) or one template with {}, or per dataset
+    prompts: str | dict | None = None      # 'templates' (each dataset's ensemble), one template with {}, 'descriptions' (SAFT's semantic evaluation), or per dataset
     perturb_at: str | dict | None = None   # 'native' or 'model' (resized before the attack), or per dataset
     crop: float | dict | None = None       # the center crop's share of the resized image (0.875: Resize(256) + CenterCrop(224)), or per dataset
     class_names: str | dict | None = None  # the class names in the prompts: 'registry' or a list of saft_nb/data/classnames/, or per dataset
@@ -84,7 +85,7 @@ class EvalConfig(ResolvedConfig):
     def templates(self, name: str, spec) -> list[str]:
         "The prompts of dataset `name` under this config."
         prompt = per_dataset(self.prompts, name)
-        return list(spec.templates) if prompt == 'templates' else [prompt]
+        return list(spec.templates) if prompt in ('templates', 'descriptions') else [prompt]   # descriptions: the templates serve the class trees and defenses
 
 # %% ../nbs/08_evaluation.ipynb
 @patch
@@ -123,7 +124,7 @@ def _check(self: EvalConfig) -> EvalConfig:
         check_choice('perturb_at', per_dataset(self.perturb_at, d), PERTURB_AT)
         if per_dataset(self.crop, d) is not None: check_number('crop', per_dataset(self.crop, d), lo=0, lo_open=True, hi=1)
         with_class_names(get_spec(d), per_dataset(self.class_names, d))   # a list of another dataset, or of another length: an error now
-        check_prompts(prompt, d)
+        check_prompts(prompt, d, descriptions=True)
     if not self.datasets or not self.attacks: raise ConfigError("Give at least one dataset and one attack.")
     if self.defense is None:
         if self.defense_options or self.eot is not None: raise ConfigError("defense_options and eot set a defense: give the defense too (-p defense ttc).")
@@ -256,12 +257,26 @@ def _ensemble_texts(spec, cfg: EvalConfig) -> tuple[dict, int] | None:
 
 def _check_attacks(tests: dict, cfg: EvalConfig) -> dict:
     """Every dataset's attacks can run as asked, before any runs (each registered attack's class minimum); returns
-    each dataset's descriptions for the attacks that need them (see `_ensemble_texts`)."""
+    each dataset's descriptions for the attacks and the prompts that need them (see `_ensemble_texts`); a dataset
+    whose prompts are 'descriptions' and that has none stops the evaluation here, with one sentence."""
     entries = [get_attack(a) for a in cfg.attacks]
     for dataset, (ds, _) in tests.items():
         for entry in entries: entry.check_classes(dataset, len(ds.spec.classnames))
-    if not any(e.needs == 'descriptions' for e in entries): return {}
-    return {dataset: _ensemble_texts(ds.spec, cfg) for dataset, (ds, _) in tests.items()}
+    semantic = [d for d in tests if per_dataset(cfg.prompts, d) == 'descriptions']
+    if not any(e.needs == 'descriptions' for e in entries) and not semantic: return {}
+    texts = {dataset: _ensemble_texts(ds.spec, cfg) for dataset, (ds, _) in tests.items()}
+    missing = [d for d in semantic if texts[d] is None]
+    if missing: raise ConfigError(f"prompts 'descriptions' needs class descriptions, and {', '.join(missing)} has none: give a description file (-p descriptions FILE) or other prompts.")
+    return texts
+
+SEMANTIC_K = 5   # SAFT's ncaps: the descriptions per class its code keeps, the top 5 by similarity to the class name
+
+def semantic_texts(cm, descriptions: tuple[dict, int]) -> tuple[dict, int]:
+    "Each class's descriptions refined as SAFT's code refines them (top `SEMANTIC_K` by similarity to the bare class name, with `cm`'s text tower)."
+    texts, described = descriptions
+    with contextlib.redirect_stdout(io.StringIO()):   # the refinement's own report: rows record what was kept
+        refined = refine_top_k(DescriptionSet(texts), cm, SEMANTIC_K, template='{}')
+    return refined.descriptions, described
 
 # %% ../nbs/08_evaluation.ipynb
 def _original_model(cm, cfg: EvalConfig, info: dict, device):
@@ -343,7 +358,8 @@ def _row_base(info: dict, cfg: EvalConfig, name: str, ds, sample, cm, templates)
     "What every row of dataset `name` says besides its attack: the model, the threat model and the sample."
     return {**info, 'dataset': name, 'classes': len(ds.spec.classnames), 'protocol': cfg.protocol, 'norm': cfg.norm,
             'resolution': ds.resolution, 'perturb_at': ds.perturb_at, 'model_input': cm.image_size, 'preprocess': ds.preprocess,
-            'prompts': templates[0] if len(templates) == 1 else f'{len(templates)} templates', 'seed': cfg.seed,
+            'prompts': (f'descriptions (top {SEMANTIC_K} per class)' if per_dataset(cfg.prompts, name) == 'descriptions' else
+                        templates[0] if len(templates) == 1 else f'{len(templates)} templates'), 'seed': cfg.seed,
             'split': cfg.split, 'sample': 'all' if len(sample) == len(ds) else 'stratified', 'test_size': len(ds),
             'class_names': per_dataset(cfg.class_names, name), 'trust_unverified': cfg.trust_unverified, 'mode': cfg.mode, 'defense': cfg.defense or '', 'evaluation': '', 'attacked': '',
             'defense_options': json.dumps(cfg.defense_options, sort_keys=True) if cfg.defense else '', 'eot': cfg.eot if cfg.defense else None}
@@ -464,7 +480,10 @@ def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descr
     has one), all judged by the defended model; `original`: the model `cm` was fine-tuned from, for defenses that read it."""
     x, y = images_and_labels(Subset(ds, images))
     templates = cfg.templates(name, ds.spec)
-    clf = ZeroShotClassifier.from_dataset(cm, ds.spec, templates=templates)
+    semantic = per_dataset(cfg.prompts, name) == 'descriptions'   # SAFT's semantic evaluation: the descriptions classify, and are attacked
+    if semantic: descriptions = semantic_texts(cm, descriptions)
+    clf = (ZeroShotClassifier.from_dataset(cm, ds.spec, descriptions=descriptions[0]) if semantic else
+           ZeroShotClassifier.from_dataset(cm, ds.spec, templates=templates))
     judge, targets = _attack_targets(cm, clf, cfg, ds.spec, templates, descriptions, original)
     budget, frames, runs, skipped = _budget(cfg), [], [], []
     def add(attack, requested, eps, settings, right, broken, seconds):   # requested: the config's name for it
@@ -483,6 +502,8 @@ def evaluate_images(cm, cfg: EvalConfig, name: str, ds, images: list[int], descr
             plans = row_plans(get_attack(attack), target, budget, cfg.epsilons_of(attack))
             if isinstance(plans, str): skipped.append(f'{name}: {attack}' + (f' {evaluation}' if evaluation else '') + f' ({plans})'); continue
             for plan in plans:
+                if attack == 'ensemble' and not semantic:   # crafted against descriptions, judged by templates: a transfer number
+                    plan = plan._replace(attack='ensemble (transfer)')
                 if evaluation:   # as published is a row of its own beside the adaptive one, in every table
                     plan = plan._replace(settings={**plan.settings, 'evaluation': evaluation, 'attacked': _attacked(target, evaluation)})
                     plan = _eot_seeded(plan, target.clf) if evaluation == 'adaptive' else plan._replace(attack=f'{plan.attack} (as published)')

@@ -127,12 +127,14 @@ def per_dataset(value, dataset: str):
     return value.get(dataset, value['default'])
 
 # %% ../nbs/06b_recipes.ipynb
-def check_prompts(prompt, dataset: str | None = None) -> None:
-    "Prompts are 'templates' (a dataset's ensemble) or one template with exactly one {} for the class name."
-    if isinstance(prompt, str) and prompt == 'templates': return
+def check_prompts(prompt, dataset: str | None = None, descriptions: bool = False) -> None:
+    """Prompts are 'templates' (a dataset's ensemble) or one template with exactly one {} for the class name; where
+    `descriptions` (evaluation), also 'descriptions': each class's descriptions (SAFT's semantic evaluation)."""
+    if isinstance(prompt, str) and (prompt == 'templates' or descriptions and prompt == 'descriptions'): return
     problem = template_problem(prompt)
     if problem:
-        raise ConfigError(f"prompts must be 'templates' or one template with {{}} for the class name, got {prompt!r}"
+        allowed = "'templates', 'descriptions'" if descriptions else "'templates'"
+        raise ConfigError(f"prompts must be {allowed} or one template with {{}} for the class name, got {prompt!r}"
                           + (f" for {dataset}" if dataset else '') + f", which {problem}.")
 
 # %% ../nbs/06b_recipes.ipynb

@@ -119,11 +119,12 @@ def wilson_interval(correct, n, z: float = Z95) -> tuple[float, float]:
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return 100 * (centre - half), 100 * (centre + half)
 
-def _mean_variance(p, n):
+def _mean_variance(p, n, scale=1.0):
     """Variance (in %²) of the mean over datasets of independent proportions `p` (fractions) of `n` images each, the last
-    axis being the datasets; plus-four (two more correct and two more wrong images), so never zero at 0% or 100%."""
+    axis being the datasets, each times `scale` (a chance correction's 1 / (1 - chance)); plus-four (two more correct
+    and two more wrong images), so never zero at 0% or 100%."""
     q = (p * n + 2) / (n + 4)
-    return 100 ** 2 * (q * (1 - q) / (n + 4)).sum(axis=p.ndim - 1) / p.shape[-1] ** 2
+    return 100 ** 2 * (np.asarray(scale) ** 2 * q * (1 - q) / (n + 4)).sum(axis=p.ndim - 1) / p.shape[-1] ** 2
 
 def _worst(rows: pd.DataFrame) -> pd.DataFrame:
     "One row per model and dataset: the one with the lowest accuracy (the worst target of an attack with several)."
@@ -275,16 +276,19 @@ def _t95(dof: float) -> float:
     from scipy.stats import t
     return float(t.ppf(0.975, dof)) if np.isfinite(dof) else Z95
 
-def _group_stats(rows: pd.DataFrame) -> dict:
-    "Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean."
+def _group_stats(rows: pd.DataFrame, chance_corrected: bool = False) -> dict:
+    """Mean over seeds of the mean over datasets, with the training (seed) and test-image variance of that mean; with
+    `chance_corrected`, of each dataset's (accuracy - chance) / (1 - chance), chance being 1 / its classes."""
     # an untrained model (the original) has no seed, nor do rows without seeds at all: each is one run
     rows = rows.assign(train_seed=rows.train_seed.fillna(0) if 'train_seed' in rows else 0)
-    per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='accuracy')
+    chance = 1 / rows.classes if chance_corrected else 0 * rows.accuracy
+    rows = rows.assign(score=(rows.accuracy - 100 * chance) / (1 - chance), scale=1 / (1 - chance))
+    per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='score')
     seeds = per_seed.mean(axis=1)
-    per_dataset = rows.groupby('dataset')[['accuracy', 'n']].mean()   # accuracy averaged over the seeds
+    per_dataset = rows.groupby('dataset')[['accuracy', 'n', 'scale']].mean()   # accuracy averaged over the seeds
     training = seeds.var(ddof=1) / len(seeds) if len(seeds) > 1 else 0.0
     return {'mean': seeds.mean(), 'training': training, 'seeds': len(seeds),
-            'image': _mean_variance(per_dataset.accuracy / 100, per_dataset.n), 'images': per_dataset.n.sum()}
+            'image': _mean_variance(per_dataset.accuracy / 100, per_dataset.n, per_dataset.scale), 'images': per_dataset.n.sum()}
 
 def _dof(parts: list[tuple[float, float]]) -> float:
     "Welch-Satterthwaite degrees of freedom of a sum of variances, each with its own degrees of freedom."
@@ -300,11 +304,13 @@ def _half_width(parts: list[tuple[float, float]]) -> float:
 
 # %% ../nbs/08b_report.ipynb
 def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: float = 1.0, reference: str = 'tecoa',
-                 outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+                 outcomes: pd.DataFrame | None = None, chance_corrected: bool = False) -> pd.DataFrame:
     """Methods x (clean and robust accuracy on the `seen` datasets and on the others, each as the mean over datasets and
     seeds with its 95% half-width, and the difference from `reference` marked where significant), for `attack` at
     `eps`. `df` holds every run's rows, with its training seed in a `train_seed` column. Given the per-image `outcomes`
-    and one run per method, McNemar's exact test makes the marks; `attrs['note']` says which test did."""
+    and one run per method, McNemar's exact test makes the marks; `attrs['note']` says which test did. With
+    `chance_corrected`, each dataset counts (accuracy - chance) / (1 - chance), so that a two-class dataset at 50% adds
+    0, not 50, to a mean."""
     if 'train_seed' not in df: raise ConfigError("These results have no train_seed column: seed_summary compares runs trained with several seeds.")
     robust = _worst(df[(df.attack == attack) & (df.eps == eps)])
     if robust.empty: raise ConfigError(f"No rows for attack {attack!r} at eps {eps:g}/255 in these results.")
@@ -320,7 +326,7 @@ def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: fl
     for kind, r in rows.items():   # each run's rows carry its method and training seed
         for group, datasets in groups.items():
             if not datasets: continue
-            for method in methods: stats[method, kind, group] = _group_stats(r[(r.method == method) & r.dataset.isin(datasets)])
+            for method in methods: stats[method, kind, group] = _group_stats(r[(r.method == method) & r.dataset.isin(datasets)], chance_corrected)
     out = pd.DataFrame(index=pd.Index(methods, name='method'))
     out['seeds'] = [stats[m, 'robust', next(g for g in _GROUPS if groups[g])]['seeds'] for m in methods]
     for group in _GROUPS:
@@ -334,7 +340,7 @@ def seed_summary(df: pd.DataFrame, seen: list[str], attack: str = 'pgd', eps: fl
                                      *((attack, eps) if kind == 'robust' else ('none', 0.0)), groups[group])
                 out[f'{col} vs {reference}'], p_values[col] = test.mark.tolist(), test.p_holm.to_dict()
             else: out[f'{col} vs {reference}'] = _interval_marks(stats, methods, reference, kind, group)
-    out.attrs.update(groups=groups, attack=attack, eps=eps, reference=reference, test='mcnemar' if paired else 't',
+    out.attrs.update(groups=groups, attack=attack, eps=eps, reference=reference, test='mcnemar' if paired else 't', chance_corrected=chance_corrected,
                      note=_seed_note(paired, outcomes is None, reference, len(methods) - 1), p=p_values,
                      images={d: int(robust[robust.dataset == d].n.min()) for d in sorted(set(robust.dataset))})
     return out.round(1)

@@ -199,13 +199,13 @@ def test_evaluate_ensemble_with_descriptions_for_some_classes(tmp_path):
         execute(tmp_path, 'evaluate.ipynb', **given)
     execute(tmp_path, 'evaluate.ipynb', descriptions_partial=True, **given)
     (folder,) = (tmp_path / 'runs').iterdir()   # the refused evaluation made no folder
-    rows = pd.read_csv(folder / 'results.csv').query("attack == 'ensemble'")
+    rows = pd.read_csv(folder / 'results.csv').query("attack == 'ensemble (transfer)'")
     assert (rows.described_classes == 3).all() and rows.target.str.contains('descriptions for 3 of 10 classes').all()
 
 
 # --- every papermill page's saved outputs: each result line once (issue 33) ---
 
-PAPERMILL_PAGES = ('pretrain', 'calibration', 'train', 'evaluate', 'results', 'test_time_defenses', 'leaderboard', 'own_method', 'explore')
+PAPERMILL_PAGES = ('pretrain', 'calibration', 'premises', 'train', 'evaluate', 'results', 'test_time_defenses', 'leaderboard', 'own_method', 'explore')
 
 
 @pytest.mark.parametrize('page', PAPERMILL_PAGES)

@@ -35,6 +35,7 @@ EXPERIMENTS = {
     'pretrain.ipynb': None,
     'calibration.ipynb': None,
     'results.ipynb': None,
+    'premises.ipynb': (ROOT, {}),   # its own run: figures/premises.md and premises.json, shown in the README
 }
 SKIPPED = re.compile(r'^#\|\s*(eval:\s*false|notest)\b', re.M)
 
