@@ -12,9 +12,10 @@ import pandas as pd
 from scipy import stats
 
 from .core import DATA_DIR, ConfigError, load_json
+from .report import ALPHA, _dof, _half_width
 
 # %% auto 0
-__all__ = ['METRICS', 'EPSILONS', 'ALPHA', 'load_claims', 'read_outcomes', 'paired_comparison', 'judge_claims', 'board_markdown']
+__all__ = ['METRICS', 'EPSILONS', 'load_claims', 'read_outcomes', 'paired_comparison', 'judge_claims', 'board_markdown']
 
 # %% ../nbs/08f_claims.ipynb
 METRICS = ('clean', 'robust')
@@ -68,17 +69,12 @@ def paired_comparison(outcomes: pd.DataFrame, a: str, b: str, attack: str, eps: 
     parts = [(d.var(ddof=1) / n, n - 1)]
     for side, s in ((A, sa), (B, sb)):
         if s > 1: parts.append((side.mean(1).var(ddof=1) / s, s - 1))
-    variance = sum(v for v, _ in parts)
-    dof = variance ** 2 / sum(v * v / f for v, f in parts if v > 0) if variance > 0 else np.inf
-    mean = d.mean()
+    variance, dof, mean = sum(v for v, _ in parts), _dof(parts), d.mean()   # the seed summary's Welch-Satterthwaite interval
     if variance == 0: p = 1.0 if mean == 0 else 0.0
     else: p = float(2 * stats.t.sf(abs(mean) / np.sqrt(variance), dof))
-    half = float(stats.t.ppf(0.975, dof) * np.sqrt(variance)) if variance > 0 else 0.0
-    return {'difference': 100 * mean, 'half_width': 100 * half, 'p': p, 'seeds': (sa, sb), 'images': n}
+    return {'difference': 100 * mean, 'half_width': 100 * float(_half_width(parts)), 'p': p, 'seeds': (sa, sb), 'images': n}
 
 # %% ../nbs/08f_claims.ipynb
-ALPHA = 0.05
-
 def _comparison_verdict(result: dict, direction: int) -> str:
     if result['p'] >= ALPHA: return 'no significant difference'
     return 'reproduced' if np.sign(result['difference']) == direction else 'contradicted'

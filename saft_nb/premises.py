@@ -12,17 +12,17 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from .attacks import AttackConfig, MultiLevel, attack_mode, pgd, superclass_targets
+from .attacks import AttackConfig, MultiLevel, attack_mode, image_outcomes, pgd, superclass_targets
 from .core import check_number
 from .data import get_spec
 from .descriptions import DescriptionSet, refine_top_k
 from .methods import attention_maps
 from .models import ZeroShotClassifier
-from .report import Z95, mcnemar, wilson_interval
+from .report import ALPHA, Z95, mcnemar, wilson_interval
 from .suite import ATTRIBUTES, DESCRIPTIONS, LABEL_SPACES, TRAIN_EPS, VALUES, label_space_classes, make_split
 
 # %% auto 0
-__all__ = ['ALPHA', 'Premise', 'verdict', 'paired_difference', 'val_images', 'template_classifier', 'correct', 'pgd_images',
+__all__ = ['Premise', 'verdict', 'paired_difference', 'val_images', 'template_classifier', 'correct', 'pgd_images',
            'chance_corrected', 'world_table', 'description_classifier', 'saft_premises', 'hierarchical_premise',
            'agft_premise', 'attention_of', 'tga_premise', 'tima_premise', 'measure_premises']
 
@@ -41,8 +41,6 @@ class Premise:
     p: float            # its p-value (two-sided unless `test` says otherwise)
     verdict: str        # 'holds', 'fails' or 'inconclusive'
     detail: str = ''    # the other numbers a reader needs
-
-ALPHA = 0.05
 
 def verdict(p: float, effect: float, needed_sign: int = 1) -> str:
     "'holds' when the test is significant with the effect in the needed direction; 'fails' when significant the other way or not there at all; else 'inconclusive'."
@@ -67,10 +65,9 @@ def template_classifier(cm, space: str) -> ZeroShotClassifier:
     "The zero-shot classifier of a suite label space from its prompt templates, as evaluation builds it."
     return ZeroShotClassifier.from_dataset(cm, get_spec(f'suite-{space}'))
 
-@torch.no_grad()
-def correct(clf, x: torch.Tensor, y: torch.Tensor, batch_size: int = 250) -> np.ndarray:
-    "Per image: does `clf` classify it right?"
-    return torch.cat([clf(x[i:i + batch_size]).argmax(-1) == y[i:i + batch_size] for i in range(0, len(x), batch_size)]).cpu().numpy()
+def correct(clf, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    "Per image: does `clf` classify it right? (`image_outcomes` as a NumPy array)"
+    return image_outcomes(clf, x, y).numpy()
 
 def pgd_images(clf, x, y, eps: float = TRAIN_EPS, steps: int = 10, seed: int = 0) -> torch.Tensor:
     "PGD on `clf`'s cross-entropy at `eps` (1/255), `steps` steps of eps/4, random start, fp32."
