@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import evaluate
 from .core import DATA_DIR, ConfigError, load_json
 from .report import ALPHA, _dof, _half_width
 
@@ -36,16 +37,15 @@ def load_claims(path=None) -> list[dict]:
 
 # %% ../nbs/08f_claims.ipynb
 def read_outcomes(out) -> pd.DataFrame:
-    "Per-image outcomes of every evaluation under results folder `out`, with method, seed and prompts."
+    "Per-image outcomes of every evaluation under results folder `out` (`evaluate.read_outcomes` of each), with method, seed and prompts."
     frames = []
     for results in sorted(Path(out).glob('*/eval-*/results.json')) + sorted(Path(out).glob('*/seed*/eval-*/results.json')):
         folder = results.parent
         run = folder.parent
         method, seed = (run.name, None) if run.name == 'none' else (run.parent.name, int(run.name.removeprefix('seed')))
-        if not (folder / 'outcomes.parquet').is_file(): raise ConfigError(f"{folder} has no per-image outcomes: evaluate it again with this version.")
         rows = load_json(results)['rows']
         prompts = rows[0]['prompts'] if rows else ''
-        frames.append(pd.read_parquet(folder / 'outcomes.parquet').assign(method=method, seed=seed, prompts=prompts))
+        frames.append(evaluate.read_outcomes(folder).assign(method=method, seed=seed, prompts=prompts))
     if not frames: raise ConfigError(f"No evaluations under {out}: run papermill nbs/results.ipynb first.")
     return pd.concat(frames, ignore_index=True)
 

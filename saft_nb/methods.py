@@ -305,16 +305,17 @@ class AGFT(Method):
 # %% ../nbs/06_methods.ipynb
 @register_method
 class PlainAdversarial(Method):
-    "Supervised adversarial training with a linear head over the training classes (initialized from the zero-shot classifier): the baseline that forgets zero-shot skill."
+    "Supervised adversarial training with a linear head over the training classes, learned without the text: TeCoA's adversarial-training baseline."
     name, paper = 'plain-at', 'Madry et al., ICLR 2018 (adversarial training), the fine-tuning baseline of Mao et al., ICLR 2023'
     paper_url = 'https://arxiv.org/abs/1706.06083'
     no_link = "no official code of this fine-tuning baseline: Madry et al.'s paper defines the training, Mao et al.'s describes the baseline"
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
-    notes = "The linear head is initialized from the zero-shot classifier (our choice: a random head would first have to be learned from adversarial images)."
+    notes = ("The linear head starts at random (nn.Linear's initialization, from the run's seed), so the training never "
+             "sees the text; like every method, it is evaluated zero-shot with its fine-tuned image encoder and the "
+             "text classifier, the head dropped, as TeCoA's paper compares against adversarial training.")
     def prepare(self, ctx, train_set=None):
         w = ctx.clf.weights
         self.module = nn.Linear(w.shape[1], w.shape[0]).to(w.device)
-        with torch.no_grad(): self.module.weight.copy_(ctx.clf.logit_scale * w); self.module.bias.zero_()
     def _logits(self, ctx, x): return self.module(ctx.clf.image_features(x)).float()
     def attack_objective(self, ctx, x, y): return CrossEntropy(lambda xa: self._logits(ctx, xa), y)
     def loss(self, ctx, x, x_adv, y):
