@@ -21,7 +21,7 @@ from .attacks import AttackConfig, default_step, pgd, random_start, robust_accur
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
 from .core import (FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor,
-                          duration, loaded_plugins, say, set_threads)
+                          duration, loaded_plugins, say, seed_everything, set_threads)
 from .data import (INTERPOLATIONS, PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset,
                           sample_subset, spec_of, with_class_names)
 from .methods import METHODS, MethodContext, get_method, method_names
@@ -532,6 +532,7 @@ def _setup_loop(cfg: TrainConfig, cm: ClipModel, method, attack: AttackConfig, s
     """Set `method` up on `cm` (frozen teacher, trained parameters), count the run's steps, and build the optimizer with
     its warm-up schedule; under torchrun the loss module is wrapped in DistributedDataParallel."""
     templates = cfg.templates(spec)
+    seed_everything(cfg.seed)   # a method's own random initialization (plain-at's head) comes from the run's seed
     ctx, params, loss_module = prepare_training(method, cm, spec, train_set, templates)
     val_attack = AttackConfig('pgd', attack.norm, attack.eps, cfg.val_attack_steps, default_step(attack.eps), seed=cfg.seed)
     steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
