@@ -43,9 +43,8 @@ def read_outcomes(out) -> pd.DataFrame:
         folder = results.parent
         run = folder.parent
         method, seed = (run.name, None) if run.name == 'none' else (run.parent.name, int(run.name.removeprefix('seed')))
-        rows = load_json(results)['rows']
-        prompts = rows[0]['prompts'] if rows else ''
-        frames.append(evaluate.read_outcomes(folder).assign(method=method, seed=seed, prompts=prompts))
+        rows = evaluate.load_results(folder)   # read once: the prompts, and the keys of the outcomes
+        frames.append(evaluate.read_outcomes(rows).assign(method=method, seed=seed, prompts=rows.prompts.iloc[0]))
     if not frames: raise ConfigError(f"No evaluations under {out}: run papermill nbs/results.ipynb first.")
     return pd.concat(frames, ignore_index=True)
 
