@@ -96,7 +96,7 @@ EMBEDDED_NAME = 'tiny-clip'
 EMBEDDED_CONFIG = dict(
     embed_dim=128,
     vision_cfg=dict(image_size=48, patch_size=8, width=128, layers=4, head_width=32, pos_embed_type='sin_cos_2d'),
-    text_cfg=dict(context_length=24, vocab_size=49408, width=128, heads=4, layers=3),
+    text_cfg=dict(context_length=32, vocab_size=49408, width=128, heads=4, layers=3),
 )
 EMBEDDED_TOKENIZER = 'ViT-B-32'  # open_clip's standard BPE tokenizer, cut to the embedded model's context
 

@@ -32,13 +32,13 @@ def multi_positive_clip_loss(image_features, text_features, logit_scale, match: 
 # %% ../nbs/03b_pretraining.ipynb
 @dataclass
 class PretrainConfig:
-    steps: int = 2000         # optimizer steps, each on a fresh batch of the caption stream
+    steps: int = 6000         # optimizer steps, each on a fresh batch of the caption stream (the shipped model's)
     batch_size: int = 128     # image-caption pairs per step
     lr: float = 1e-3          # AdamW's peak learning rate: a cosine to 0 over all steps, times a linear warm-up
     weight_decay: float = 0.05
     warmup: int = 100         # linear warm-up steps
     seed: int = 0             # the initialization and the stream of images and captions
-    bf16: bool = True         # bf16 autocast for the forward and backward passes
+    bf16: bool = False        # bf16 autocast for the forward and backward passes (fast only with AVX512-BF16)
     threads: int = 0          # 0: leave torch's default
 
     def validate(self) -> 'PretrainConfig':

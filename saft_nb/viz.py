@@ -217,10 +217,12 @@ def similarity_data(models: list[str], dataset: str, index: int, attack: str = '
 
 # %% ../nbs/09_viz.ipynb
 def _shown_rows(d: dict, rows: int) -> list[int]:
-    "The true class's texts, then the texts most similar to the image before or after the attack, at most `rows`."
-    true = [i for i, l in enumerate(d['labels']) if l.split(':')[0] == d['label']]
+    """At most `rows` texts: the true class's (up to half of them, those most similar to the image first), then the
+    other classes' texts most similar to the image before or after the attack, so that the competitors show."""
     ranked = np.argsort(-np.maximum(d['before'], d['after'])).tolist()
-    return (true + [i for i in ranked if i not in true])[:max(rows, len(true))]
+    is_true = lambda i: d['labels'][i].split(':')[0] == d['label']
+    true = [i for i in ranked if is_true(i)][:max(1, rows // 2)]
+    return (true + [i for i in ranked if not is_true(i)])[:rows]
 
 def similarity_figure(data: list[dict], fig=None, rows: int = 12):
     """The image before and after the attack, then one panel per model: its similarity to the true class's texts (bold)

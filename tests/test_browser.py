@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chromium import ARGS, CHROMIUM, require_chromium
+from saft_nb.suite import HEADLINE_EPS
 
 ROOT = Path(__file__).resolve().parents[1]
 require_chromium()
@@ -108,7 +109,7 @@ def test_explore_runs_in_jupyterlab_and_reacts_to_a_control(lab, tmp_path):
         page.get_by_role('button', name='save PNG + PDF').first.click()  # the figure, as PNG and PDF, named by its settings
         page.get_by_text('saved runs/views/perturbation_').first.wait_for(timeout=60_000)
         saved = sorted(p.name for p in (tmp_path / 'runs' / 'views').iterdir())
-        assert [n.rsplit('.', 1)[1] for n in saved] == ['pdf', 'png'] and '_eps=8_' in saved[0], saved
+        assert [n.rsplit('.', 1)[1] for n in saved] == ['pdf', 'png'] and f'_eps={HEADLINE_EPS:g}_' in saved[0], saved   # the headline epsilon
         browser.close()
 
 

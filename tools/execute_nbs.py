@@ -27,9 +27,9 @@ NBS = ROOT / 'nbs'
 # experiment notebook -> (working directory, papermill parameters) for the docs' run; None: adopt a real run's outputs
 EXPERIMENTS = {
     'train.ipynb': (ROOT, {'method': 'saft', 'run_dir': 'runs/docs/saft'}),
-    'evaluate.ipynb': (ROOT, {'run': 'runs/docs/saft', 'n': 200, 'epsilons': '8', 'aa_steps': 10}),
+    'evaluate.ipynb': (ROOT, {'run': 'runs/docs/saft', 'n': 200, 'epsilons': '4', 'aa_steps': 10}),
     'explore.ipynb': (NBS, {'runs_folder': '../runs/docs'}),   # JupyterLab runs it from nbs/; the docs' SAFT run (train.ipynb's)
-    'leaderboard.ipynb': (ROOT, {'models': 'embedded,runs/docs/saft,runs/docs/saft + clipure-cos', 'attacks': 'pgd', 'epsilons': '8', 'n': 200,
+    'leaderboard.ipynb': (ROOT, {'models': 'embedded,runs/docs/saft,runs/docs/saft + clipure-cos', 'attacks': 'pgd', 'epsilons': '4', 'n': 200,
                                  'out': 'runs/docs/leaderboard'}),   # a defended entry too: ranked by its adaptive number
     'test_time_defenses.ipynb': (ROOT, {'out': 'runs/docs/defenses'}),   # its own run: figures/defenses.md, shown in the README
     'pretrain.ipynb': None,
