@@ -21,7 +21,7 @@ from .evaluate import EvalConfig, evaluate, read_finished_evaluation
 from .loading import is_run_folder, load_for_evaluation, model_spec, unfinished_training
 from .methods import METHODS, get_method
 from .report import leaderboard
-from .train import TrainConfig, train
+from .train import TrainConfig, _check_same_config, train
 
 # %% auto 0
 __all__ = ['evaluate_models', 'run_grid']
@@ -186,8 +186,11 @@ def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
     start, trained = time.time(), False
     if method == 'none': model, pretrained = job['base']
     else:
-        if not (run / 'final.safetensors').exists():
-            train(TrainConfig(method=method, seed=seed, **job['train_options']), run_dir=run, progress=False)
+        config = TrainConfig(method=method, seed=seed, **job['train_options'])
+        if (run / 'final.safetensors').exists():   # a finished run is read only if it was trained with this job's config
+            _check_same_config(run, config.validate(), None)
+        else:
+            train(config, run_dir=run, progress=False)
             timing['train_s'], trained = round(time.time() - start), True
         model, pretrained = str(run), None
     evaluated_at = time.time()
@@ -212,11 +215,13 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
              progress: bool = True,              # a line per finished job
              executor='local',                   # 'local' (here, `workers` processes), 'slurm' (a Slurm job each, through submitit) or a submitit Executor
              slurm: dict | str | None = None,    # submitit options for executor 'slurm': {'slurm_partition': 'gpu', 'gpus_per_node': 1, ...}
+             per_method: dict | None = None,     # TrainConfig fields of one method's runs, over train_options: {'saft': {'lr': 1e-3}}
              **train_options,                    # TrainConfig fields for every run (method and seed are the grid's)
              ) -> pd.DataFrame:
     """Train every method with every seed and evaluate each run under `protocol`; returns every row, with the run's
     `train_seed` (None for the base model); `attrs['timings']` has what each job took. Finished runs and evaluations
-    under `out` are read, interrupted ones continued. Everything is checked before any work starts. With `workers` > 1,
+    under `out` are read (a finished run trained with another config stops the grid), interrupted ones continued.
+    Everything is checked before any work starts. With `workers` > 1,
     a script calling it needs Python's `if __name__ == '__main__':` guard (worker processes import the script).
     `attrs['executor']` says where the jobs ran."""
     taken = sorted({'method', 'seed'} & set(train_options))
@@ -228,12 +233,21 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
         raise ConfigError("workers is for executor 'local': a submitted job has a process (or a node) of its own, so leave workers at 1.")
     if not seeds or len(set(seeds)) != len(seeds): raise ConfigError(f"Give distinct training seeds (got {seeds}).")
     base = TrainConfig(seed=seeds[0], **train_options).validate()   # the options, checked once for every run
+    per_method = per_method or {}
+    strangers = sorted(set(per_method) - set(methods) | ({'none'} & set(per_method)))
+    if strangers: raise ConfigError(f"per_method names {strangers[0]!r}, which the grid does not train: give options for its methods ({', '.join(m for m in methods if m != 'none')}).")
+    options = {m: {**train_options, **per_method.get(m, {})} for m in methods if m != 'none'}
+    for m, given in per_method.items():
+        taken = sorted({'method', 'seed'} & set(given))
+        if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of per_method[{m!r}].")
+        TrainConfig(method=m, seed=seeds[0], **options[m]).validate()
     protocol = [c.validate() for c in protocol]
     job = {'protocol': protocol, 'train_options': train_options, 'base': (base.model, base.pretrained),
            **_job_context(),
            'threads': max(1, torch.get_num_threads() // workers) if workers > 1 else 0}
     jobs = [{**job, 'method': 'none', 'seed': None, 'run': str(Path(out) / 'none')}] if 'none' in methods else []
-    jobs += [{**job, 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')} for s in seeds for m in methods if m != 'none']
+    jobs += [{**job, 'train_options': options[m], 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')}
+             for s in seeds for m in methods if m != 'none']
     frames, timings = [], []
     say(f"{len(jobs)} jobs (each trains a method with a seed, unless finished, then evaluates it under {len(protocol)} "
         f"protocol{'s' if len(protocol) > 1 else ''}), {workers} at a time; a line as each finishes", progress)
