@@ -234,7 +234,7 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
     if not seeds or len(set(seeds)) != len(seeds): raise ConfigError(f"Give distinct training seeds (got {seeds}).")
     base = TrainConfig(seed=seeds[0], **train_options).validate()   # the options, checked once for every run
     per_method = per_method or {}
-    strangers = sorted(set(per_method) - set(methods) | ({'none'} & set(per_method)))
+    strangers = sorted(m for m in per_method if m == 'none' or m not in methods)   # none trains nothing
     if strangers: raise ConfigError(f"per_method names {strangers[0]!r}, which the grid does not train: give options for its methods ({', '.join(m for m in methods if m != 'none')}).")
     options = {m: {**train_options, **per_method.get(m, {})} for m in methods if m != 'none'}
     for m, given in per_method.items():
