@@ -63,11 +63,11 @@ def paired_comparison(outcomes: pd.DataFrame, a: str, b: str, attack: str, eps: 
     if set(sides[a].columns) != set(sides[b].columns):
         raise ConfigError(f"{a} and {b} were evaluated on different images under {attack} at {eps:g}/255: a paired test needs the same images.")
     A, B = sides[a], sides[b][sides[a].columns]
-    d = (A.mean(0) - B.mean(0)).to_numpy()
+    d = (A.mean(axis=0) - B.mean(axis=0)).to_numpy()
     n, sa, sb = d.size, len(A), len(B)
     parts = [(d.var(ddof=1) / n, n - 1)]
     for side, s in ((A, sa), (B, sb)):
-        if s > 1: parts.append((side.mean(1).var(ddof=1) / s, s - 1))
+        if s > 1: parts.append((side.mean(axis=1).var(ddof=1) / s, s - 1))
     variance, dof, mean = sum(v for v, _ in parts), _dof(parts), d.mean()   # the seed summary's Welch-Satterthwaite interval
     if variance == 0: p = 1.0 if mean == 0 else 0.0
     else: p = float(2 * stats.t.sf(abs(mean) / np.sqrt(variance), dof))
@@ -102,8 +102,12 @@ def judge_claims(outcomes: pd.DataFrame, seen: list[str], eps: float, large_eps:
                 found.append(f"{what} vs {t['against']}: {r['difference']:+.1f} ± {r['half_width']:.1f} points (p = {r['p']:.2g}; "
                              f"seeds {r['seeds'][0]} and {r['seeds'][1]}, {r['images']} images): {v}")
         premise = (premises or {}).get(c['premise'], 'not measured') if c['premise'] else 'none needed beyond the world'
+        if missing: verdict = f"not testable here ({', '.join(sorted(missing))} not in the results)"
+        elif premise.startswith('fails'):   # 'fails', or 'fails (...)' when one of its parts fails
+            verdict = f"not testable here (its premise fails in this world; the comparisons alone: {_claim_verdict(verdicts)})"
+        else: verdict = _claim_verdict(verdicts)
         rows.append({'method': c['method'], 'paper': c['paper'], 'claim': c['claim'], 'numbers': c['numbers'], 'premise': premise,
-                     'tests': found, 'verdict': f"not testable here ({', '.join(sorted(missing))} not in the results)" if missing else _claim_verdict(verdicts)})
+                     'tests': found, 'verdict': verdict})
     return pd.DataFrame(rows).set_index('method')
 
 def board_markdown(board: pd.DataFrame) -> str:

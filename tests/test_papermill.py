@@ -205,7 +205,7 @@ def test_evaluate_ensemble_with_descriptions_for_some_classes(tmp_path):
 
 # --- every papermill page's saved outputs: each result line once (issue 33) ---
 
-PAPERMILL_PAGES = ('pretrain', 'calibration', 'premises', 'train', 'evaluate', 'results', 'test_time_defenses', 'leaderboard', 'own_method', 'explore')
+PAPERMILL_PAGES = ('pretrain', 'calibration', 'premises', 'sweep', 'train', 'evaluate', 'results', 'claims', 'test_time_defenses', 'leaderboard', 'own_method', 'explore')
 
 
 @pytest.mark.parametrize('page', PAPERMILL_PAGES)

@@ -13,8 +13,9 @@ metadata; `--check` fails when a notebook's code changed after its outputs were 
 Module notebooks run in-process with execnb, as `nbdev_test` runs them (cells marked `#| eval: false` or with a
 `tst_flags` flag are skipped). Experiment notebooks (those with a papermill `parameters` cell) run under papermill
 with the parameters in `EXPERIMENTS`, which a note on the page states.
-`pretrain.ipynb`, `calibration.ipynb` and `results.ipynb` take 15, 16 and 74 minutes: their outputs are adopted from the executed copies of
-the runs that made the shipped weights and the results table (`--outputs-from` checks that the code is the same).
+`pretrain.ipynb`, `calibration.ipynb`, `sweep.ipynb`, `results.ipynb` and `claims.ipynb` take minutes to over an hour, or read a
+run that a fresh checkout does not have: their outputs are adopted from the executed copies of the runs that made the shipped
+weights, the sweep, the results table and the claims board (`--outputs-from` checks that the code is the same).
 When such a notebook's code changes without changing what it computes (a function imported from its new module, a
 new parameter that defaults to None), `--carry-outputs REV` keeps the outputs of its version at the git revision
 REV; `same_computation` says exactly which changes count as that, and anything else must be run again.
@@ -34,7 +35,9 @@ EXPERIMENTS = {
     'test_time_defenses.ipynb': (ROOT, {'out': 'runs/docs/defenses'}),   # its own run: figures/defenses.md, shown in the README
     'pretrain.ipynb': None,
     'calibration.ipynb': None,
+    'sweep.ipynb': None,
     'results.ipynb': None,
+    'claims.ipynb': None,
     'premises.ipynb': (ROOT, {}),   # its own run: figures/premises.md and premises.json, shown in the README
 }
 SKIPPED = re.compile(r'^#\|\s*(eval:\s*false|notest)\b', re.M)

@@ -60,6 +60,21 @@ def _specs() -> dict:
             ('slurm', 'Optional[str]', None, 'submitit options for slurm, as JSON: {"slurm_partition": "gpu", "gpus_per_node": 1, '
                                              '"timeout_min": 120} (timeout_min is required)'),
             ('out', 'str', 'runs/leaderboard', "one folder per model, leaderboard.csv, rows.csv and the figure")]),
+        'sweep.ipynb': dict(config=None, head=[
+            ('methods', 'str', 'all', "comma-separated method names, or all (every registered method)"),
+            ('lrs', 'str', '1e-4,3e-4,1e-3', "the learning rates every method is trained with, declared before any run"),
+            ('seed', 'int', 0, "the training seed of every run, and the seed of the validation sample"),
+            ('out', 'str', 'runs/sweep', "the runs: out/lr<rate>/<method>/seed<seed>"),
+            ('figures', 'str', 'figures', "where sweep.json (read by the results run) and sweep.md go"),
+            ('datasets', 'str', 'suite', "the label spaces whose validation splits score a run"),
+            ('n', 'int', 300, "validation images per label space"),
+            ('steps', 'int', 10, "PGD steps of the robust part of the score"),
+            ('workers', 'int', 2, "runs trained and evaluated side by side, each in a process of its own"),
+            *plugins]),
+        'claims.ipynb': dict(config=None, head=[
+            ('results', 'str', 'figures/results.json', "the results run's record (written by nbs/results.ipynb): its runs, epsilons and fine-tuning label space"),
+            ('premises', 'str', 'figures/premises.json', "the premises' verdicts (written by nbs/premises.ipynb)"),
+            ('figures', 'str', 'figures', "where claims.md (shown in the README) and claims.json go")]),
         'results.ipynb': dict(config=None, head=[
             ('methods', 'str', 'all', "comma-separated method names, or all (every registered method); the original model "
                                       "(none) is always evaluated"),
@@ -67,11 +82,14 @@ def _specs() -> dict:
             ('out', 'str', 'runs/results', "training runs and evaluations"),
             ('figures', 'str', 'figures', "where the table and figures go (the README shows them)"),
             ('datasets', 'str', 'suite', "the label spaces evaluated"),
-            ('eps', 'Optional[float]', None, "the attack epsilon in 1/255 units; None: saft_nb.suite.HEADLINE_EPS"),
-            ('steps', 'int', 20, "PGD steps"),
-            ('n', 'int', 500, "test images per label space"),
-            ('other_attacks', 'str', '', "comma-separated evaluation attacks also run on the first seed of every method "
-                                         "(such as cw,superclass)"),
+            ('sweep', 'Optional[str]', 'figures/sweep.json', "each method's learning rate as the sweep chose it (nbs/sweep.ipynb), "
+                                                             "whose seed-0 runs are reused; None: the recipe's rate for every method"),
+            ('premises', 'Optional[str]', 'figures/premises.json', "the premises page's world table: label spaces the original model "
+                                                                   "is not breakable on are reported apart from the unseen mean; None: none apart"),
+            ('eps', 'Optional[float]', None, "the headline epsilon, 1/255 units; None: saft_nb.suite.TRAIN_EPS, the training one"),
+            ('large_eps', 'Optional[float]', None, "the large-epsilon column; None: saft_nb.suite.LARGE_EPS, twice the training one"),
+            ('steps', 'int', 20, "PGD steps of every attack"),
+            ('n', 'int', 100, "test images per label space (100: the run fits in 90 minutes on 2 CPU cores)"),
             ('workers', 'int', 2, "runs trained and evaluated side by side, each in a process of its own"),
             ('seed', 'int', 0, "seed of the test samples and the attack starts"),
             ('defense', 'Optional[str]', None, "a defense at inference every model is evaluated with, as published and adaptive "
