@@ -138,6 +138,7 @@ class Method:
     recipe: str | None = None       # the recipe (saft_nb/data/recipes/) with its paper's training setup, if it has one
     forward_passes: float = 3       # training cost per image besides the attack, in forward passes (a backward counts 2)
     trains: str = 'visual'          # the parameter group it trains: a name in PARAMETER_GROUPS
+    reads_templates: bool = True    # its training attack or loss reads the classes' prompt templates (one prompt and an ensemble train it differently)
     epochs: int = 2                 # training's default epochs on the suite (5 minutes on 2 CPU cores)
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
     paper_url: str | None = None    # the paper: its arXiv abstract or the venue's page (https)
@@ -208,6 +209,7 @@ def train_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
 class NoFineTuning(Method):
     "The original model, unchanged: the row every fine-tuned model is compared with."
     name, paper, trains = 'none', 'the original model, not fine-tuned', 'none'
+    reads_templates = False   # it is not trained
     no_link = 'not a method: the model before fine-tuning'
 
 # %% ../nbs/06_methods.ipynb
@@ -269,6 +271,7 @@ class PMGAFT(Method):
 class FARE(Method):
     "Unsupervised: the adversarial image's embedding is pulled to the frozen original's clean embedding, attacked with that distance; no labels, no text."
     name, paper = 'fare', 'Schlarmann et al., Robust CLIP: Unsupervised Adversarial Fine-Tuning of Vision Embeddings, ICML 2024'
+    reads_templates = False   # no text at all
     paper_url, code_url = 'https://arxiv.org/abs/2402.12336', 'https://github.com/chs20/RobustVLM'
     attack = AttackDefaults(eps=2, steps=10, step_size=1, momentum=0.0)   # the official momentum 0.9 changes nothing (a re-signed velocity)
     epochs = 1                      # PGD-10 in training: four times TeCoA's cost per epoch
@@ -307,6 +310,7 @@ class AGFT(Method):
 class PlainAdversarial(Method):
     "Supervised adversarial training with a linear head over the training classes, learned without the text: TeCoA's adversarial-training baseline."
     name, paper = 'plain-at', 'Madry et al., ICLR 2018 (adversarial training), the fine-tuning baseline of Mao et al., ICLR 2023'
+    reads_templates = False   # a head of its own: the text only gives the head its shape
     paper_url = 'https://arxiv.org/abs/1706.06083'
     no_link = "no official code of this fine-tuning baseline: Madry et al.'s paper defines the training, Mao et al.'s describes the baseline"
     attack = AttackDefaults(eps=1, steps=2, step_size=1)
@@ -380,6 +384,7 @@ class SAFT(TGAZSR):
     name, paper = 'saft', 'Zhang et al., Semantic-aware Adversarial Fine-tuning for CLIP, TMLR 2026 (arXiv 2602.12461)'
     paper_url, code_url = 'https://arxiv.org/abs/2602.12461', 'https://github.com/tmlr-group/SAFT'
     recipe = 'saft'
+    reads_templates = False   # its attack and loss read the class descriptions (templates stand in only with descriptions_partial)
     notes = "Exact normalized class-name matching with a report; any number of classes; text features computed once."
     def __init__(self,
                  descriptions: str | None = None,  # a description file, {class: [sentences]} (None: the dataset's own)

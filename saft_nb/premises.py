@@ -18,13 +18,13 @@ from .data import get_spec
 from .descriptions import DescriptionSet, refine_top_k
 from .methods import attention_maps
 from .models import ZeroShotClassifier
-from .report import ALPHA, Z95, mcnemar, wilson_interval
+from .report import ALPHA, Z95, chance_corrected, mcnemar, wilson_interval
 from .suite import ATTRIBUTES, DESCRIPTIONS, LABEL_SPACES, TRAIN_EPS, VALUES, label_space_classes, make_split
 
 # %% auto 0
-__all__ = ['Premise', 'verdict', 'paired_difference', 'val_images', 'template_classifier', 'correct', 'pgd_images',
-           'chance_corrected', 'world_table', 'description_classifier', 'saft_premises', 'hierarchical_premise',
-           'agft_premise', 'attention_of', 'tga_premise', 'tima_premise', 'measure_premises']
+__all__ = ['Premise', 'verdict', 'paired_difference', 'val_images', 'template_classifier', 'correct', 'pgd_images', 'world_table',
+           'description_classifier', 'saft_premises', 'hierarchical_premise', 'agft_premise', 'attention_of',
+           'tga_premise', 'tima_premise', 'measure_premises']
 
 # %% ../nbs/08e_premises.ipynb
 @dataclass
@@ -74,10 +74,6 @@ def pgd_images(clf, x, y, eps: float = TRAIN_EPS, steps: int = 10, seed: int = 0
     return AttackConfig('pgd', 'linf', eps, steps, eps / 4, seed=seed).run(clf, x, y)
 
 # %% ../nbs/08e_premises.ipynb
-def chance_corrected(accuracy, chance):
-    "(accuracy - chance) / (1 - chance), both in percent: 0 at chance, 100 when always right."
-    return 100 * (np.asarray(accuracy) - chance) / (100 - chance)
-
 def world_table(cm, n: int = 300, eps: float = TRAIN_EPS, steps: int = 10, spaces=None) -> list[dict]:
     "Clean and PGD accuracy of `cm` on every label space's validation split, with intervals and chance-corrected values."
     rows = []

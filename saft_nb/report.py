@@ -15,8 +15,9 @@ from .data import get_spec
 
 # %% auto 0
 __all__ = ['ALPHA', 'Z95', 'ORIGINAL', 'summary', 'markdown_table', 'mcnemar', 'holm', 'paired_outcomes', 'wilson_interval',
-           'leaderboard', 'plot_leaderboard', 'model_facts', 'reported_numbers', 'compact_leaderboard', 'seed_summary',
-           'seed_table_markdown', 'plot_tradeoff', 'plot_epsilon_curves', 'plot_heatmap', 'plot_training']
+           'leaderboard', 'plot_leaderboard', 'model_facts', 'reported_numbers', 'compact_leaderboard',
+           'chance_corrected', 'corrected_accuracy', 'seed_summary', 'seed_table_markdown', 'plot_tradeoff',
+           'plot_epsilon_curves', 'plot_heatmap', 'plot_training']
 
 # %% ../nbs/08b_report.ipynb
 def _order(models: pd.DataFrame) -> list[str]:
@@ -270,6 +271,15 @@ def compact_leaderboard(board: pd.DataFrame, df: pd.DataFrame) -> tuple[pd.DataF
 
 
 # %% ../nbs/08b_report.ipynb
+def chance_corrected(accuracy, chance):
+    "(accuracy - chance) / (100 - chance), both in percent: 0 at chance, 100 when always right."
+    return 100 * (np.asarray(accuracy) - chance) / (100 - chance)
+
+def corrected_accuracy(rows: pd.DataFrame) -> pd.Series:
+    "Each results row's chance-corrected accuracy in points, chance being 100 / its `classes`."
+    return pd.Series(chance_corrected(rows.accuracy, 100 / rows.classes), index=rows.index)
+
+# %% ../nbs/08b_report.ipynb
 _GROUPS = ('seen', 'unseen')
 
 def _t95(dof: float) -> float:
@@ -282,7 +292,7 @@ def _group_stats(rows: pd.DataFrame, chance_corrected: bool = False) -> dict:
     # an untrained model (the original) has no seed, nor do rows without seeds at all: each is one run
     rows = rows.assign(train_seed=rows.train_seed.fillna(0) if 'train_seed' in rows else 0)
     chance = 1 / rows.classes if chance_corrected else 0 * rows.accuracy
-    rows = rows.assign(score=(rows.accuracy - 100 * chance) / (1 - chance), scale=1 / (1 - chance))
+    rows = rows.assign(score=corrected_accuracy(rows) if chance_corrected else rows.accuracy, scale=1 / (1 - chance))
     per_seed = rows.pivot_table(index='train_seed', columns='dataset', values='score')
     seeds = per_seed.mean(axis=1)
     per_dataset = rows.groupby('dataset')[['accuracy', 'n', 'scale']].mean()   # accuracy averaged over the seeds
