@@ -63,6 +63,8 @@ def _specs() -> dict:
         'sweep.ipynb': dict(config=None, head=[
             ('methods', 'str', 'all', "comma-separated method names, or all (every registered method)"),
             ('lrs', 'str', '1e-4,3e-4,1e-3', "the learning rates every method is trained with, declared before any run"),
+            ('beyond', 'str', '1e-5,3e-5,3e-3,1e-2', "further rates, declared before any of them was run: a method whose best rate is the highest "
+                                                   "(lowest) it was trained with is trained at the next higher (lower) one of these, until its best is inside or none is left; '': none"),
             ('seed', 'int', 0, "the training seed of every run, and the seed of the validation sample"),
             ('out', 'str', 'runs/sweep', "the runs: out/lr<rate>/<method>/seed<seed>"),
             ('figures', 'str', 'figures', "where sweep.json (read by the results run) and sweep.md go"),
@@ -79,6 +81,8 @@ def _specs() -> dict:
             ('methods', 'str', 'all', "comma-separated method names, or all (every registered method); the original model "
                                       "(none) is always evaluated"),
             ('seeds', 'int', 3, "training seeds per method: 0, 1, 2"),
+            ('single_prompt', 'Optional[str]', 'a photo of a {}.', "the one prompt the methods that read the templates are also trained "
+                                                                  "with (seed 0), beside the ensemble: the papers train with one prompt; None: not"),
             ('out', 'str', 'runs/results', "training runs and evaluations"),
             ('figures', 'str', 'figures', "where the table and figures go (the README shows them)"),
             ('datasets', 'str', 'suite', "the label spaces evaluated"),
