@@ -138,7 +138,7 @@ class Method:
     recipe: str | None = None       # the recipe (saft_nb/data/recipes/) with its paper's training setup, if it has one
     forward_passes: float = 3       # training cost per image besides the attack, in forward passes (a backward counts 2)
     trains: str = 'visual'          # the parameter group it trains: a name in PARAMETER_GROUPS
-    reads_templates: bool = True    # its training attack or loss reads the classes' prompt templates (one prompt and an ensemble train it differently)
+    reads_templates: bool = True    # its training attack or loss reads the classes' prompt templates (a method of your own that does not: set False)
     epochs: int = 2                 # training's default epochs on the suite (5 minutes on 2 CPU cores)
     notes: str = ''                 # where this implementation departs from the paper or the official code, and why
     paper_url: str | None = None    # the paper: its arXiv abstract or the venue's page (https)
