@@ -204,7 +204,28 @@ def _grid_job(job: dict) -> tuple[pd.DataFrame, dict]:
         timing['threads'] = torch.get_num_threads(); save_json(timing, run / 'timing.json')
     rows = pd.concat(frames, ignore_index=True)
     rows['train_seed'] = seed
-    return rows, {'method': method, 'seed': seed, **timing, 'computed': trained or evaluated}
+    return rows, {'method': method, 'seed': seed, 'variant': job.get('variant', ''), **timing, 'computed': trained or evaluated}
+
+# %% ../nbs/08c_grid.ipynb
+def _check_variants(variants: dict | None, methods: list[str], seed: int, options: dict) -> dict:
+    """`run_grid`'s variants, checked before any work: {name: (its methods, its TrainConfig fields)}; none given is
+    the one variant '' of every method with no fields of its own. A name is a folder name; its fields go over the
+    method's options and are validated with them."""
+    trained = [m for m in methods if m != 'none']
+    if not variants: return {'': (trained, {})}
+    checked = {}
+    for name, fields in variants.items():
+        if not isinstance(name, str) or not name or _folder_name(name) != name:
+            raise ConfigError(f"variant name {name!r} is not a folder name: use letters, digits, '.', '_' and '-' (e.g. 'lr0.001').")
+        fields = dict(fields); members = fields.pop('methods', trained)
+        strangers = sorted(set(members) - set(trained))
+        if strangers: raise ConfigError(f"variant {name!r} names {strangers[0]!r}, which the grid does not train: give some of {', '.join(trained)}.")
+        taken = sorted({'method', 'seed'} & set(fields))
+        if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of variant {name!r}.")
+        for m in members: TrainConfig(method=m, seed=seed, **{**options[m], **fields}).validate()
+        checked[name] = (list(members), fields)
+    return checked
+
 
 # %% ../nbs/08c_grid.ipynb
 def run_grid(methods: list[str],                 # method names; 'none' evaluates the base model once
@@ -216,6 +237,7 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
              executor='local',                   # 'local' (here, `workers` processes), 'slurm' (a Slurm job each, through submitit) or a submitit Executor
              slurm: dict | str | None = None,    # submitit options for executor 'slurm': {'slurm_partition': 'gpu', 'gpus_per_node': 1, ...}
              per_method: dict | None = None,     # TrainConfig fields of one method's runs, over train_options: {'saft': {'lr': 1e-3}}
+             variants: dict | None = None,       # named sets of TrainConfig fields, each run into out/<name>/<method>/seed<k>: {'lr0.001': {'lr': 1e-3}}; a set's 'methods' (a list) limits it to those
              **train_options,                    # TrainConfig fields for every run (method and seed are the grid's)
              ) -> pd.DataFrame:
     """Train every method with every seed and evaluate each run under `protocol`; returns every row, with the run's
@@ -223,7 +245,8 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
     under `out` are read (a finished run trained with another config stops the grid), interrupted ones continued.
     Everything is checked before any work starts. With `workers` > 1,
     a script calling it needs Python's `if __name__ == '__main__':` guard (worker processes import the script).
-    `attrs['executor']` says where the jobs ran."""
+    `attrs['executor']` says where the jobs ran. With `variants`, every (variant, method, seed) is a job of the same
+    pool, and the rows and timings have a `variant` column."""
     taken = sorted({'method', 'seed'} & set(train_options))
     if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of the training options.")
     for m in methods: get_method(m)          # a misspelled method stops here
@@ -241,25 +264,29 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
         taken = sorted({'method', 'seed'} & set(given))
         if taken: raise ConfigError(f"{taken[0]} is set by the grid (methods, seeds): leave it out of per_method[{m!r}].")
         TrainConfig(method=m, seed=seeds[0], **options[m]).validate()
+    given_variants = bool(variants)
+    variants = _check_variants(variants, methods, seeds[0], options)
     protocol = [c.validate() for c in protocol]
     job = {'protocol': protocol, 'train_options': train_options, 'base': (base.model, base.pretrained),
            **_job_context(),
            'threads': max(1, torch.get_num_threads() // workers) if workers > 1 else 0}
     jobs = [{**job, 'method': 'none', 'seed': None, 'run': str(Path(out) / 'none')}] if 'none' in methods else []
-    jobs += [{**job, 'train_options': options[m], 'method': m, 'seed': s, 'run': str(Path(out) / m / f'seed{s}')}
-             for s in seeds for m in methods if m != 'none']
+    jobs += [{**job, 'train_options': {**options[m], **fields}, 'method': m, 'seed': s, 'variant': name,
+              'run': str(Path(out, name, m, f'seed{s}'))}   # the variant '' (none given): out/<method>/seed<k>
+             for name, (members, fields) in variants.items() for s in seeds for m in members]
     frames, timings = [], []
     say(f"{len(jobs)} jobs (each trains a method with a seed, unless finished, then evaluates it under {len(protocol)} "
         f"protocol{'s' if len(protocol) > 1 else ''}), {workers} at a time; a line as each finishes", progress)
     def finished(rows, timing):
+        if timing.get('variant'): rows = rows.assign(variant=timing['variant'])
         frames.append(rows); timings.append(timing)
-        line = (f"{timing['method']}" + (f" seed {timing['seed']}" if timing['seed'] is not None else '') +
+        line = (f"{timing['variant']}/" if timing.get('variant') else '') + (f"{timing['method']}" + (f" seed {timing['seed']}" if timing['seed'] is not None else '') +
                 (f": trained in {timing['train_s']} s," if timing['train_s'] is not None else ':') +
                 f" evaluated in {timing.get('evaluate_s')} s" + ('' if timing['computed'] else ' (read from disk)') +
                 f" [{len(timings)}/{len(jobs)}]")
         say(line, progress)
     if executor != 'local':
-        named = {job['method'] if job['seed'] is None else f"{job['method']} seed {job['seed']}": job for job in jobs}
+        named = {(f"{job['variant']}/" if job.get('variant') else '') + (job['method'] if job['seed'] is None else f"{job['method']} seed {job['seed']}"): job for job in jobs}
         _run_submitted(_grid_job, named, executor, slurm, out, lambda name, result: finished(*result))
     elif workers == 1:
         for job in jobs: finished(*_grid_job(job))
@@ -273,6 +300,7 @@ def run_grid(methods: list[str],                 # method names; 'none' evaluate
             raise
         pool.shutdown()
     rows = pd.concat(frames, ignore_index=True)
-    rows.attrs['timings'] = pd.DataFrame(timings).astype({'seed': 'Int64', 'train_s': 'Int64'})   # None: no seed, not trained
+    timings = pd.DataFrame(timings).astype({'seed': 'Int64', 'train_s': 'Int64'})   # None: no seed, not trained
+    rows.attrs['timings'] = timings if given_variants else timings.drop(columns='variant')
     rows.attrs['executor'] = ran_by
     return rows
