@@ -27,7 +27,7 @@ from .core import (ConfigError, FolderLock, MissingResourceError, SaftError, ato
 from .data import INTERPOLATIONS, PERTURB_AT, get_spec, images_and_labels, list_datasets, load_dataset, sample_subset, with_class_names
 from .descriptions import DescriptionSet, check_coverage, dataset_descriptions, descriptions_for, refine_top_k
 from .models import EMBEDDED_NAME, ZeroShotClassifier
-from .loading import check_model_path, load_for_evaluation, model_spec, unfinished_training
+from .loading import check_model_path, load_for_evaluation, model_spec, unfinished_training, weights_file
 from .preflight import dataset_problem, dry_run_report, file_problem, weights_problem
 from .card import write_card
 from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_dataset_keys, check_prompts,
@@ -328,8 +328,9 @@ def evaluate(model: str = 'embedded',           # a run folder, a checkpoint fil
     cm.model.eval()
     tests = {name: _test_sample(name, cfg, cm.image_size) for name in cfg.datasets}   # every dataset checked first
     ensemble = _check_attacks(tests, cfg)                                             # and every attack it can run
-    # the folder records which weights it evaluated: a run trained again in the same place is evaluated again
-    evaluated = {**info, 'weights_file': _fingerprint(info['checkpoint'])}
+    # the folder records which weights it evaluated: a run trained again in the same place, or the embedded model
+    # re-pretrained, is evaluated again
+    evaluated = {**info, 'weights_file': _fingerprint(str(weights_file(model, pretrained) or info['checkpoint']))}
     folder, done, lock = _evaluation_folder(out, name, cfg, evaluated, reuse) if out is not None and procs.main else (None, pd.DataFrame(), None)
     try:
         folder, finished = procs.broadcast((folder, sorted(set(done.dataset)) if len(done) else []))   # the first process chose it

@@ -21,12 +21,12 @@ from .attacks import AttackConfig, default_step, pgd, random_start, robust_accur
 from .core import (ConfigError, SaftError, check_choice, check_number, load_json, new_run_dir, resolve_device,
                           save_json)
 from .core import (FolderLock, MissingResourceError, atomic_write, check_writable, existing_ancestor,
-                          duration, loaded_plugins, say, seed_everything, set_threads)
+                          duration, file_sha256, loaded_plugins, say, seed_everything, set_threads)
 from .data import (INTERPOLATIONS, PERTURB_AT, check_readable, data_root, get_spec, images_and_labels, load_dataset,
                           sample_subset, spec_of, with_class_names)
 from .methods import METHODS, MethodContext, get_method, method_names
 from .preflight import dataset_problem, dry_run_report, method_problem, weights_problem
-from .loading import load_model
+from .loading import load_model, weights_file
 from .models import ClipModel, ZeroShotClassifier, load_error_detail, read_torch_file, save_clip
 from .recipes import (PLUGIN_PARAMETERS, OptionParser, ResolvedConfig, add_config_options, check_prompts, load_extensions,
                              load_recipe)
@@ -305,10 +305,15 @@ def adversarial_loss(method, ctx: MethodContext, loss_module, attack: AttackConf
         return loss_module(x, x_adv, y)
 
 # %% ../nbs/07_training.ipynb
+def _base_sha256(cfg: TrainConfig) -> str | None:
+    "The SHA-256 of the weights file the run starts from (the embedded model's, a local file's), None where there is no file (a tag)."
+    path = weights_file(cfg.model, cfg.pretrained)
+    return file_sha256(path) if path is not None and path.is_file() else None
+
 def _describe(cm: ClipModel, cfg: TrainConfig, n_train: int, n_val: int, preprocess: str) -> dict:
     "What the run resolved for the user, recorded in config.json beside the config itself."
     src = cm.source
-    model = {'name': cm.name, 'base_weights': src.get('base'), 'arch': src.get('arch'), 'quick_gelu': src.get('quick_gelu'),
+    model = {'name': cm.name, 'base_weights': src.get('base'), 'weights_sha256': _base_sha256(cfg), 'arch': src.get('arch'), 'quick_gelu': src.get('quick_gelu'),
              'image_size': cm.image_size, 'mean': list(cm.mean), 'std': list(cm.std)}
     real = not get_spec(cfg.dataset).name.startswith('suite-')
     return {'model': model, 'data_root': str(data_root(cfg.root).resolve()) if real else None,
@@ -365,6 +370,12 @@ def _check_same_config(run_dir: Path, cfg: TrainConfig, state: dict | None) -> N
         if differ:
             raise ConfigError(f"{run_dir} was started with another config ({', '.join(f'{k}: {saved[k]!r} there' for k in differ[:6])}, "
                               f"per {where}); resume it with the same config (see its config.json) or start a new run.")
+    # the same config can name other weights: the embedded model re-pretrained, a weights file written again
+    saved = (load_json(run_dir / 'config.json') if (run_dir / 'config.json').exists() else {}).get('resolved', {}).get('model', {}).get('weights_sha256')
+    current = _base_sha256(cfg) if saved else None
+    if saved and current and saved != current:
+        raise ConfigError(f"{run_dir} was trained from other weights of {cfg.model} (SHA-256 {saved[:12]}... there, {current[:12]}... now: "
+                          f"the model was re-pretrained or its file written again); move the folder aside or start a new run.")
 
 def check_run_method(run_dir) -> None:
     """Raise a `MissingResourceError` when the config.json of the run folder `run_dir` names a method that is not
